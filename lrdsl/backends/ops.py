@@ -1,0 +1,138 @@
+"""Evaluation stage: the array namespaces that primitive formulas are written
+against.
+
+A formula sees ``xp`` and the local integer steps ``t``; it may use ``f`` (to
+float64), ``sin cos exp log sqrt power``, ``floordiv``, ``where``, ``minimum``,
+``maximum``, ``full``, ``searchsorted``/``take`` (table look-ups) and
+``piecewise`` (pieces starting at given steps).  :class:`NumpyOps` evaluates
+arrays (the reference backend), :class:`ScalarOps` evaluates one Python int
+with the ``math`` module (compile-time values and the scalar fallback, with no
+numpy import), and the Keras emitter supplies a ``keras.ops`` namespace.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+
+class ScalarOps:
+    """One step at a time, Python ints in and floats out."""
+
+    name = "scalar"
+    f = staticmethod(float)
+    sin = staticmethod(math.sin)
+    cos = staticmethod(math.cos)
+    exp = staticmethod(math.exp)
+    log = staticmethod(math.log)
+    sqrt = staticmethod(math.sqrt)
+
+    @staticmethod
+    def power(a: float, b: float) -> float:
+        try:
+            return float(a) ** float(b)
+        except OverflowError:
+            return math.inf
+        except ZeroDivisionError:
+            return math.inf
+
+    @staticmethod
+    def floordiv(a: int, b: int) -> int:
+        return a // b
+
+    @staticmethod
+    def where(c: bool, a: float, b: float) -> float:
+        return a if c else b
+
+    minimum = staticmethod(min)
+    maximum = staticmethod(max)
+
+    @staticmethod
+    def full(t: int, value: float) -> float:
+        return float(value)
+
+    @staticmethod
+    def searchsorted(table: Sequence[float], t: float, side: str) -> int:
+        return (bisect.bisect_right if side == "right" else bisect.bisect_left)(table, t)
+
+    @staticmethod
+    def take(table: Sequence[float], i: int) -> float:
+        return table[i]
+
+    @staticmethod
+    def piecewise(t: int, starts: Sequence[int], fns: Sequence[Callable[[int], float]]) -> float:
+        k = bisect.bisect_right(starts, t) - 1
+        return fns[k](t - starts[k])
+
+    @staticmethod
+    def periodic(t: int, period: int, fn: Callable[[int], float]) -> float:
+        return fn(t % period)
+
+
+class NumpyOps:
+    """Whole arrays at once.  ``t`` arrives sorted (the reference evaluator
+    sorts once), so ``piecewise`` cuts contiguous slices instead of masks."""
+
+    name = "numpy"
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.np = np
+        self.sin = np.sin
+        self.cos = np.cos
+        self.exp = np.exp
+        self.log = np.log
+        self.sqrt = np.sqrt
+        self.power = np.power
+        self.floordiv = np.floor_divide
+        self.where = np.where
+        self.minimum = np.minimum
+        self.maximum = np.maximum
+
+    def f(self, x: Any) -> Any:
+        return self.np.asarray(x, dtype=self.np.float64)
+
+    def full(self, t: Any, value: float) -> Any:
+        return self.np.full(self.np.shape(t), float(value))
+
+    def searchsorted(self, table: Sequence[float], t: Any, side: str) -> Any:
+        return self.np.searchsorted(self.np.asarray(table), t, side=side)  # type: ignore[call-overload]
+
+    def take(self, table: Sequence[float], i: Any) -> Any:
+        return self.np.asarray(table, dtype=self.np.float64)[i]
+
+    def periodic(self, t: Any, period: int, fn: Callable[[Any], Any]) -> Any:
+        np = self.np
+        local = np.asarray(t) % period
+        order = np.argsort(local, kind="stable")
+        out = np.empty(local.shape, dtype=np.float64)
+        out[order] = fn(local[order])
+        return out
+
+    def piecewise(self, t: Any, starts: Sequence[int], fns: Sequence[Callable[[Any], Any]]) -> Any:
+        np = self.np
+        t = np.asarray(t)
+        out = np.empty(t.shape, dtype=np.float64)
+        cuts = np.searchsorted(t, np.asarray(starts), side="left")
+        cuts = np.append(cuts, t.size)
+        for k, fn in enumerate(fns):
+            lo, hi = cuts[k], cuts[k + 1]
+            if hi > lo:
+                out[lo:hi] = fn(t[lo:hi] - starts[k])
+        return out
+
+
+_NUMPY: list[NumpyOps] = []
+
+
+def numpy_ops() -> NumpyOps:
+    """The shared numpy namespace (numpy is imported on first use only)."""
+    if not _NUMPY:
+        _NUMPY.append(NumpyOps())
+    return _NUMPY[0]

@@ -1,0 +1,151 @@
+"""Compile stage, output: the immutable program every backend evaluates.
+
+A :class:`Node` is one operation over local time ``t``: a primitive (``op`` is
+its registry name, ``params`` its prepared numbers), a chain (``seq``: kids
+start at ``params.starts``), a ``repeat``, or a pointwise ``min``, ``max``,
+``add``, ``sub``, ``mul``, ``div``.  A node with a ``length`` holds ``end``
+from that step on; a node without one is unbounded.  A :class:`Program` is the
+root node plus the context it was compiled in; ``pretty()`` disassembles it and
+``to_json``/``from_json`` round-trip it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+from .primitives.base import P
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+#: Ops that are not registry primitives.
+STRUCTURAL = ("seq", "repeat", "min", "max", "add", "sub", "mul", "div")
+
+
+@dataclass(frozen=True, slots=True, eq=True)
+class Node:
+    op: str
+    length: int | None
+    end: float
+    params: P = field(default_factory=P)
+    kids: tuple[Node, ...] = ()
+    label: str = ""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def walk(self) -> Iterator[Node]:
+        """Every node of the tree, parents first (iterative)."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.kids))
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """One top-level segment: steps ``[start, end)`` (``end`` is ``None`` for an
+    unbounded last segment), its primitive and source text, and the values it
+    takes (``lo``/``hi``; for an unbounded phase, over the steps evaluated)."""
+
+    start: int
+    end: int | None
+    kind: str
+    text: str
+    first: float
+    lo: float
+    hi: float
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    root: Node
+    base_lr: float
+    total_steps: int | None
+    steps_per_epoch: int | None
+    source: str = ""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def segments(self) -> list[tuple[int, Node]]:
+        """Top-level segments with their start steps."""
+        if self.root.op == "seq":
+            return list(zip(self.root.params["starts"], self.root.kids))
+        return [(0, self.root)]
+
+    def pretty(self) -> str:
+        """A readable listing of the program, one node a line."""
+        lines = [f"; base_lr={self.base_lr!r} total_steps={self.total_steps} steps_per_epoch={self.steps_per_epoch}"]
+        stack: list[tuple[Node, int, str]] = [(self.root, 0, "")]
+        while stack:
+            node, depth, at = stack.pop()
+            length = "inf" if node.length is None else str(node.length)
+            end = "" if node.length is None else f" end={node.end!r}"
+            params = " ".join(f"{k}={_short(v)}" for k, v in node.params.items() if not k.startswith("_"))
+            lines.append(f"{'  ' * depth}{at}{node.op} len={length}{end} {params}".rstrip())
+            starts = node.params.get("starts") if node.op == "seq" else None
+            for i in reversed(range(len(node.kids))):
+                label = f"@{starts[i]} " if starts is not None else ""
+                stack.append((node.kids[i], depth + 1, label))
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "base_lr": self.base_lr,
+                "total_steps": self.total_steps,
+                "steps_per_epoch": self.steps_per_epoch,
+                "source": self.source,
+                "root": _node_dict(self.root),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Program:
+        data = json.loads(text)
+        return cls(
+            _node_from(data["root"]),
+            data["base_lr"],
+            data["total_steps"],
+            data["steps_per_epoch"],
+            data.get("source", ""),
+        )
+
+
+def _short(value: object) -> str:
+    if isinstance(value, (tuple, list)) and len(value) > 6:
+        return f"[{', '.join(map(repr, value[:3]))}, ... {len(value)} items]"
+    return repr(value)
+
+
+def _node_dict(node: Node) -> dict[str, object]:
+    return {
+        "op": node.op,
+        "length": node.length,
+        "end": None if math.isnan(node.end) else node.end,
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in node.params.items()},
+        "kids": [_node_dict(k) for k in node.kids],
+        "label": node.label,
+    }
+
+
+def _node_from(data: dict[str, object]) -> Node:
+    params = P({k: _tuples(v) for k, v in data["params"].items()})  # type: ignore[attr-defined]
+    end = data["end"]
+    return Node(
+        data["op"],  # type: ignore[arg-type]
+        data["length"],  # type: ignore[arg-type]
+        math.nan if end is None else end,  # type: ignore[arg-type]
+        params,
+        tuple(_node_from(k) for k in data["kids"]),  # type: ignore[attr-defined]
+        data.get("label", ""),  # type: ignore[arg-type]
+    )
+
+
+def _tuples(v: object) -> object:
+    if isinstance(v, list):
+        return tuple(_tuples(x) for x in v)
+    return v

@@ -1,0 +1,202 @@
+"""Registry stage: what a primitive is.
+
+A :class:`Primitive` is one value holding everything lrdsl knows about a
+schedule shape: its parameters (kind, default, domain, doc), its natural
+length, how its resolved arguments become numeric parameters (``prepare``), the
+one formula that computes it, written against an array namespace ``xp`` (numpy
+for the reference evaluator, plain ``math`` for scalars, ``keras.ops`` for the
+Keras emitter), and the opcode the C kernel knows it by.
+
+Formulas receive the local time ``t`` as integers (an int64 array or a Python
+int) and must cast with ``xp.f`` before floating-point arithmetic, so integer
+parts (cycle indices, staircases) stay exact for any step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
+
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+#: Default markers: a required argument; the base learning rate; the value the
+#: previous segment ends at (base when there is none or it is a warmup that
+#: hands off to this segment); the value the next segment starts at (warmup).
+REQUIRED = _Marker("REQUIRED")
+BASE = _Marker("base")
+PREV = _Marker("prev")
+NEXT = _Marker("next")
+
+#: Parameter kinds.
+LENGTH = "length"  # whole steps > 0; units ep and % allowed
+POSITION = "position"  # whole steps >= 0 (a milestone); units allowed
+VALUE = "value"  # a learning rate >= 0; may use base and prev
+REAL = "real"  # a plain number with a domain
+INT = "int"  # a whole number with a domain
+BOOL = "bool"  # true / false
+ENUM = "enum"  # one of ``choices``
+SCHED = "sched"  # a schedule (a number is a constant schedule)
+POSITIONS = "positions"  # a list of POSITION, strictly increasing
+VALUES = "values"  # a list of VALUE
+
+KIND_WORDS = {
+    LENGTH: "a length in steps",
+    POSITION: "a step",
+    VALUE: "a learning rate",
+    REAL: "a number",
+    INT: "a whole number",
+    BOOL: "true or false",
+    ENUM: "one of the listed words",
+    SCHED: "a schedule",
+    POSITIONS: "a list of steps",
+    VALUES: "a list of learning rates",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """An interval; ``None`` ends are unbounded."""
+
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def contains(self, x: float) -> bool:
+        if self.lo is not None and (x <= self.lo if self.lo_open else x < self.lo):
+            return False
+        return not (self.hi is not None and (x >= self.hi if self.hi_open else x > self.hi))
+
+    def describe(self) -> str:
+        parts = []
+        if self.lo is not None:
+            parts.append(f"{'>' if self.lo_open else '>='} {_num(self.lo)}")
+        if self.hi is not None:
+            parts.append(f"{'<' if self.hi_open else '<='} {_num(self.hi)}")
+        return " and ".join(parts) if parts else "any number"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+POSITIVE = Domain(0, None, lo_open=True)
+NONNEGATIVE = Domain(0, None)
+UNIT = Domain(0, 1)
+ANY = Domain()
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter: ``name=default`` of some ``kind``; ``positional`` ones may
+    also be given by position, in declaration order."""
+
+    name: str
+    kind: str
+    default: object = REQUIRED
+    doc: str = ""
+    domain: Domain = ANY
+    choices: tuple[str, ...] = ()
+    positional: bool = True
+    shown: str = ""  # how the default reads in signatures, when it is not the literal default
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+class ParamError(ValueError):
+    """Raised by a primitive's ``prepare`` for values that do not fit together;
+    the compiler turns it into an :class:`~lrdsl.errors.LrdslError` pointing at
+    the argument ``param``."""
+
+    def __init__(self, param: str, message: str, *, code: str = "E0401") -> None:
+        super().__init__(message)
+        self.param = param
+        self.code = code
+
+
+class P(dict):  # type: ignore[type-arg]
+    """Prepared numeric parameters with attribute access (``p.n``, ``p.peak``)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Primitive:
+    """One entry of the registry.
+
+    ``length(args)`` gives the natural length in steps (``None``: unbounded)
+    from resolved arguments; ``prepare(args)`` gives the numeric parameters the
+    formula reads; ``formula(xp, t, p)`` computes values at local steps ``t``;
+    ``end`` says what a bounded segment holds afterwards: ``"continuous"`` (the
+    formula at the end step, its left limit), ``"stair"`` (the value at the
+    last step) or ``"staircase"`` (stair when the ``staircase`` flag is set);
+    ``end_fn(p, length)`` overrides them.  ``kind`` is ``"primitive"`` or
+    ``"combinator"`` (repeat, min, max: handled by the compiler).
+    """
+
+    name: str
+    params: tuple[Param, ...]
+    summary: str
+    doc: str
+    matches: str = "-"
+    opcode: int = 0
+    formula: Callable[..., Any] | None = None
+    prepare: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    length: Callable[[Mapping[str, Any]], int | None] | None = None
+    end: str = "continuous"
+    end_fn: Callable[[P, int], float] | None = None
+    kind: str = "primitive"
+    variadic: bool = False
+    bounds: tuple[str, ...] = field(default=())
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    @property
+    def signature(self) -> str:
+        """``cosine(n, peak=base, min=0, alpha=None)``."""
+        if self.variadic:
+            return f"{self.name}(a, b, ...)"
+        parts = []
+        for p in self.params:
+            if p.required:
+                parts.append(p.name)
+            else:
+                parts.append(f"{p.name}={p.shown or _show_default(p.default)}")
+        return f"{self.name}({', '.join(parts)})"
+
+
+def _show_default(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, _Marker):
+        return value.name
+    if isinstance(value, float):
+        return _num(value) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)

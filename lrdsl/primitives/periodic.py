@@ -1,0 +1,341 @@
+"""Registry stage: the cyclic primitives (SGDR restarts, cyclical LR, 1cycle).
+
+Restart cycles are counted with integers, never ``floor(log(...))``: the cycle
+start steps are tabulated at compile time with exact rational arithmetic (a
+``t_mul`` written as ``1.5`` means exactly 3/2), and the formula looks the step
+up in that table.  Keras's log form puts some boundary steps in the wrong cycle
+(``first_decay_steps=11, t_mul=3`` at step 1331); this one cannot.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from ..backends.ops import ScalarOps
+from .base import (
+    BASE,
+    BOOL,
+    ENUM,
+    INT,
+    LENGTH,
+    POSITIVE,
+    REAL,
+    UNIT,
+    VALUE,
+    Domain,
+    P,
+    Param,
+    ParamError,
+    Primitive,
+)
+from .decays import HALF_PI, raised_cosine, steps_param
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+#: Cycle tables stop once a cycle starts beyond this step (float64 steps are
+#: exact integers below 2**53) ...
+TABLE_HORIZON = 2**53
+#: ... or at this many cycles, beyond which a bound (steps=, cycles=) is required.
+MAX_CYCLES = 1 << 20
+#: Boundaries are exact rationals for this many cycles; after that a boundary
+#: can no longer be a whole step (its denominator outgrows any int64 length),
+#: so float64 accumulation decides the rounding.
+EXACT_CYCLES = 96
+
+
+def decimal_fraction(x: float) -> Fraction:
+    """The decimal a user wrote: 1.1 is 11/10, not the binary double nearest it."""
+    return Fraction(repr(float(x))) if not float(x).is_integer() else Fraction(int(x))
+
+
+def restart_table(
+    n: int, t_mul: float, cycles: int | None, horizon: int | None
+) -> tuple[list[int], list[float], list[float]]:
+    """Cycle start steps ``S`` (first whole step of each cycle), real starts
+    ``B`` and real lengths ``L`` of SGDR cycles; ``B`` has one entry more (the
+    end of the last tabulated cycle).  Tabulates ``cycles`` cycles, or up to
+    ``horizon`` (the last step that can be asked for)."""
+    q = decimal_fraction(t_mul)
+    limit = TABLE_HORIZON if horizon is None else min(horizon, TABLE_HORIZON)
+    S: list[int] = []
+    B: list[float] = []
+    L: list[float] = []
+    b: Fraction | float = Fraction(0)
+    length: Fraction | float = Fraction(n)
+    while True:
+        if cycles is not None and len(S) == cycles:
+            break
+        if cycles is None and b > limit:
+            break
+        if len(S) >= MAX_CYCLES:
+            raise ParamError(
+                "t_mul",
+                f"t_mul={t_mul} needs more than {MAX_CYCLES} restart cycles to cover the schedule;"
+                " bound the segment with cycles= or steps=",
+            )
+        if len(S) == EXACT_CYCLES:
+            b, length = float(b), float(length)
+        S.append(math.ceil(b))
+        B.append(float(b))
+        L.append(float(length))
+        b = b + length
+        length = length * (q if isinstance(length, Fraction) else float(q))
+    B.append(float(b))
+    return S, B, L
+
+
+def restarts_length(a: Mapping[str, Any]) -> int | None:
+    if a["steps"] is not None:
+        if a["cycles"] is not None:
+            raise ParamError("steps", "give steps= or cycles=, not both", code="E0307")
+        return a["steps"]
+    if a["cycles"] is None:
+        return None
+    _S, B, _L = restart_table(a["n"], a["t_mul"], a["cycles"], None)
+    return math.ceil(B[-1])
+
+
+def restarts_prepare(a: Mapping[str, Any]) -> dict[str, Any]:
+    peak = a["peak"]
+    lo = a["min"]
+    if a["alpha"] is not None:
+        if lo is not None:
+            raise ParamError("alpha", "give min= or alpha=, not both", code="E0307")
+        lo = a["alpha"] * peak
+    elif lo is None:
+        lo = 0.0
+    t_mul = a["t_mul"]
+    if t_mul < 1 and a["cycles"] is None:
+        raise ParamError(
+            "t_mul",
+            f"t_mul={t_mul} shrinks each cycle, so the cycles run out after a finite number of"
+            " steps; give cycles= to say how many",
+        )
+    out = {"n": a["n"], "peak": peak, "min": lo, "m_mul": a["m_mul"], "t_mul": t_mul}
+    if t_mul != 1:
+        S, B, L = restart_table(a["n"], t_mul, a["cycles"], a["_length"])
+        out.update(starts=tuple(S), real_starts=tuple(B), lengths=tuple(L))
+    return out
+
+
+def restarts_formula(xp, t, p):  # type: ignore[no-untyped-def]
+    if p.t_mul == 1:
+        i = xp.floordiv(t, p.n)
+        done = t - i * p.n
+        frac = xp.f(done) / p.n
+        rest = xp.f(p.n - done) * (HALF_PI / p.n)
+        first = 2 * done <= p.n
+    else:
+        i = xp.searchsorted(p.starts, t, "right") - 1
+        length = xp.take(p.lengths, i)
+        frac = (xp.f(t) - xp.take(p.real_starts, i)) / length
+        rest = (xp.take(p.real_starts, i + 1) - xp.f(t)) / length * HALF_PI
+        first = frac <= 0.5
+    h = raised_cosine(xp, math.pi * frac, rest, first)
+    return p.min + (p.peak - p.min) * (xp.power(p.m_mul, xp.f(i)) * h)
+
+
+def restarts_end(p: P, length: int) -> float:
+    """The left limit at ``length``: a cycle that ends exactly there ends at min."""
+    if p.t_mul == 1:
+        i = (length - 1) // p.n
+        rest = ((i + 1) * p.n - length) / p.n
+    else:
+        import bisect
+
+        i = bisect.bisect_left(p.starts, length) - 1
+        rest = (p.real_starts[i + 1] - length) / p.lengths[i]
+    if rest == 0:
+        return float(p.min)
+    return float(restarts_formula(_SCALAR, length, p))
+
+
+COSINE_RESTARTS = Primitive(
+    "cosine_restarts",
+    (
+        Param("n", LENGTH, doc="length of the first cycle"),
+        Param("t_mul", REAL, 2.0, "each cycle is t_mul times longer", domain=POSITIVE),
+        Param("m_mul", REAL, 1.0, "each cycle's peak is m_mul times the last", domain=Domain(0, None)),
+        Param("alpha", REAL, None, "min as a fraction of peak", domain=UNIT),
+        Param("min", VALUE, None, "value at the end of every cycle", positional=False, shown="0"),
+        Param("peak", VALUE, BASE, "value at step 0", positional=False),
+        Param("cycles", INT, None, "number of cycles (default: unbounded)", domain=Domain(1, None), positional=False),
+        steps_param(),
+    ),
+    "cosine annealing with warm restarts (SGDR)",
+    """in cycle i (lengths n, n*t_mul, n*t_mul^2, ...), at fraction x through it:
+    min + (peak-min) * m_mul^i * (1 + cos(pi*x))/2.
+
+    >>> s = lrdsl.compile("cosine_restarts(10, t_mul=2)")
+    >>> [round(s(t), 12) for t in (0, 5, 10, 20)]
+    [1.0, 0.5, 1.0, 0.5]
+    """,
+    matches="Keras CosineDecayRestarts(first_decay_steps=n, t_mul, m_mul, alpha); torch CosineAnnealingWarmRestarts(T_0=n, T_mult, eta_min) for m_mul=1 and whole t_mul",
+    opcode=13,
+    formula=restarts_formula,
+    prepare=restarts_prepare,
+    length=restarts_length,
+    end_fn=restarts_end,
+    bounds=("steps", "cycles"),
+)
+
+# ---------------------------------------------------------------- cyclic
+
+
+def cyclic_length(a: Mapping[str, Any]) -> int | None:
+    if a["steps"] is not None:
+        if a["cycles"] is not None:
+            raise ParamError("steps", "give steps= or cycles=, not both", code="E0307")
+        return a["steps"]
+    if a["cycles"] is None:
+        return None
+    down = a["down"] if a["down"] is not None else a["step_size"]
+    return a["cycles"] * (a["step_size"] + down)
+
+
+def cyclic_prepare(a: Mapping[str, Any]) -> dict[str, Any]:
+    up = a["step_size"]
+    down = a["down"] if a["down"] is not None else up
+    return {
+        "up": up,
+        "down": down,
+        "low": a["low"],
+        "high": a["high"],
+        "mode": a["mode"],
+        "gamma": a["gamma"],
+    }
+
+
+def cyclic_formula(xp, t, p):  # type: ignore[no-untyped-def]
+    total = p.up + p.down
+    c = xp.floordiv(t, total)
+    r = t - c * total
+    sf = xp.where(r <= p.up, xp.f(r) / p.up, xp.f(total - r) / p.down)
+    height = (p.high - p.low) * sf
+    if p.mode == "triangular2":
+        height = height * xp.power(0.5, xp.f(c))
+    elif p.mode == "exp_range":
+        height = height * xp.power(p.gamma, xp.f(t))
+    return p.low + height
+
+
+CYCLIC = Primitive(
+    "cyclic",
+    (
+        Param("step_size", LENGTH, doc="steps from low to high"),
+        Param("low", VALUE, doc="bottom of the cycle"),
+        Param("high", VALUE, BASE, "top of the cycle"),
+        Param("mode", ENUM, "triangular", "amplitude policy", choices=("triangular", "triangular2", "exp_range")),
+        Param("gamma", REAL, 1.0, "exp_range: amplitude factor per step", domain=POSITIVE),
+        Param("down", LENGTH, None, "steps from high back to low", positional=False, shown="step_size"),
+        Param("cycles", INT, None, "number of cycles (default: unbounded)", domain=Domain(1, None), positional=False),
+        steps_param(),
+    ),
+    "cyclical learning rate (triangular, triangular2, exp_range)",
+    """a triangle between low and high; triangular2 halves the amplitude each
+    cycle, exp_range scales it by gamma^t.
+
+    >>> s = lrdsl.compile("cyclic(4, low=0.2, high=1)")
+    >>> [round(s(t), 12) for t in (0, 2, 4, 6, 8)]
+    [0.2, 0.6, 1.0, 0.6, 0.2]
+    """,
+    matches="torch CyclicLR(base_lr=low, max_lr=high, step_size_up, step_size_down, mode, gamma); the CLR paper",
+    opcode=14,
+    formula=cyclic_formula,
+    prepare=cyclic_prepare,
+    length=cyclic_length,
+    bounds=("steps", "cycles"),
+)
+
+# ---------------------------------------------------------------- one_cycle
+
+
+def one_cycle_prepare(a: Mapping[str, Any]) -> dict[str, Any]:
+    n = a["n"]
+    pct = a["pct_start"]
+    top = a["max"]
+    initial = top / a["div"]
+    low = initial / a["final_div"]
+    ends: tuple[float, ...]
+    lrs: tuple[tuple[float, float], ...]
+    if a["three_phase"]:  # the phase ends exactly as torch's OneCycleLR computes them
+        ends = (float(pct * n) - 1, float(2 * pct * n) - 2, n - 1)
+        lrs = ((initial, top), (top, initial), (initial, low))
+    else:
+        ends = (float(pct * n) - 1, n - 1)
+        lrs = ((initial, top), (top, low))
+    # whole steps where each phase begins: phase k holds steps t <= ends[k]
+    firsts = [0] + [max(0, math.floor(e) + 1) for e in ends[:-1]]
+    for k, e in enumerate(ends):
+        s0 = 0.0 if k == 0 else ends[k - 1]
+        stop = n if k == len(ends) - 1 else firsts[k + 1]
+        if e == s0 and firsts[k] < min(stop, n):
+            raise ParamError(
+                "pct_start",
+                f"pct_start={pct} with n={n} gives a phase of zero length, where torch's"
+                " OneCycleLR divides by zero; change pct_start or n",
+            )
+    return {
+        "ends": ends,
+        "lrs": lrs,
+        "firsts": tuple(firsts),
+        "cos": a["anneal"] == "cos",
+        "n": n,
+    }
+
+
+def one_cycle_formula(xp, t, p):  # type: ignore[no-untyped-def]
+    fns = []
+    for k, (e, (a, b)) in enumerate(zip(p.ends, p.lrs)):
+        s0 = 0.0 if k == 0 else p.ends[k - 1]
+        first = p.firsts[k]
+        fns.append(_phase(xp, first, s0, e, a, b, p.cos))
+    return xp.piecewise(t, p.firsts, fns)
+
+
+def _phase(xp, first, s0, e, a, b, cos):  # type: ignore[no-untyped-def]
+    def phase(local):  # type: ignore[no-untyped-def]
+        step = xp.f(local + first)
+        pct = (step - s0) / (e - s0)
+        if cos:  # torch: b + (a - b)/2 * (cos(pi*pct) + 1)
+            h = raised_cosine(xp, math.pi * pct, (e - step) / (e - s0) * HALF_PI, pct <= 0.5)
+            return b + (a - b) * h
+        return (b - a) * pct + a
+
+    return phase
+
+
+ONE_CYCLE = Primitive(
+    "one_cycle",
+    (
+        Param("n", LENGTH, doc="total steps"),
+        Param("max", VALUE, BASE, "peak learning rate"),
+        Param("pct_start", REAL, 0.3, "fraction of n spent rising", domain=Domain(0, 1, lo_open=True, hi_open=True)),
+        Param("div", REAL, 25.0, "initial lr = max/div", domain=POSITIVE),
+        Param("final_div", REAL, 1e4, "final lr = initial/final_div", domain=POSITIVE),
+        Param("anneal", ENUM, "cos", "annealing shape", choices=("cos", "linear")),
+        Param("three_phase", BOOL, False, "rise, fall back to initial, then anneal to final"),
+    ),
+    "the 1cycle policy",
+    """max/div rising to max over pct_start*n steps, then annealing to
+    max/div/final_div at step n-1 (cosine or linear), as torch computes it.
+
+    >>> s = lrdsl.compile("one_cycle(10, max=1, div=10, pct_start=0.5, anneal=linear)")
+    >>> s(0), s(4)
+    (0.1, 1.0)
+    """,
+    matches="torch OneCycleLR(max_lr=max, total_steps=n, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase)",
+    opcode=15,
+    formula=one_cycle_formula,
+    prepare=one_cycle_prepare,
+    length=lambda a: a["n"],
+    end="stair",
+)
+
+ALL = (COSINE_RESTARTS, CYCLIC, ONE_CYCLE)
+
+_SCALAR = ScalarOps()

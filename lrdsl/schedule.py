@@ -1,0 +1,200 @@
+"""The public object: a compiled :class:`Schedule`.
+
+``lrdsl.compile`` runs the stages (parse, check, compile) and wraps the
+resulting :class:`~lrdsl.ir.Program`.  A schedule is immutable; calling it
+evaluates one step, ``values`` evaluates arrays.  Evaluation goes to the C
+kernel when it is built, else to the reference evaluator (numpy for arrays,
+plain Python for single steps).
+"""
+
+from __future__ import annotations
+
+import operator
+
+from . import backends
+from .backends.ops import ScalarOps
+from .backends.reference import evaluate
+from .check import check
+from .compile import compile_program, make_context
+from .errors import LrdslError
+from .ir import Phase, Program
+from .printer import to_text
+from .syntax import parse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .ast import Module
+
+_SCALAR = ScalarOps()
+_MAX_STEP = 2**63 - 1
+#: Phases longer than this are sampled, not evaluated at every step, for lo/hi.
+_PHASE_EXACT = 1 << 20
+
+
+def compile(  # noqa: A001 - the public name the brief fixes
+    text: str | Module,
+    *,
+    base_lr: float | None = None,
+    total_steps: int | None = None,
+    steps_per_epoch: int | None = None,
+    **placeholders: object,
+) -> Schedule:
+    """Compile a schedule text (or a parsed :class:`~lrdsl.ast.Module`).
+
+    ``base_lr`` is what ``base`` means (default 1.0, so values read as factors);
+    ``total_steps`` resolves ``%`` lengths and elastic segments;
+    ``steps_per_epoch`` resolves ``ep`` lengths; keyword arguments fill
+    ``$placeholders``.  Raises :class:`~lrdsl.errors.LrdslError`.
+    """
+    if isinstance(text, str):
+        source = text
+        module = parse(text)
+    else:
+        module = text
+        source = to_text(module)
+    try:
+        ctx = make_context(base_lr, total_steps, steps_per_epoch)
+        checked = check(module, placeholders)
+        program = compile_program(checked, ctx, source)
+    except LrdslError as err:
+        raise err.with_source(source) from None
+    return Schedule(program, module, checked, placeholders)
+
+
+class Schedule:
+    """A compiled learning-rate schedule.
+
+    ``sched(t)`` is the learning rate after ``t`` completed steps;
+    ``sched.values(steps)`` evaluates an int array; ``sched.phases`` lists the
+    top-level segments; ``str(sched)`` is the canonical text.
+    """
+
+    __slots__ = ("__weakref__", "_checked", "_kernel", "_phases", "ast", "placeholders", "program")
+
+    def __init__(self, program: Program, ast: Module, checked: object, placeholders: dict[str, object]) -> None:
+        self.program = program
+        self.ast = ast
+        self._checked = checked
+        self.placeholders = dict(placeholders)
+        self._phases: tuple[Phase, ...] | None = None
+        self._kernel: Any = backends.kernel_for(program)
+
+    # ------------------------------------------------------------ context
+
+    @property
+    def source(self) -> str:
+        """The text the schedule was compiled from."""
+        return self.program.source
+
+    @property
+    def base_lr(self) -> float:
+        return self.program.base_lr
+
+    @property
+    def total_steps(self) -> int | None:
+        return self.program.total_steps
+
+    @property
+    def steps_per_epoch(self) -> int | None:
+        return self.program.steps_per_epoch
+
+    @property
+    def canonical(self) -> str:
+        """The canonical text: parses back to an equal AST and the same values."""
+        return to_text(self.ast)
+
+    def __str__(self) -> str:
+        return self.canonical
+
+    def __repr__(self) -> str:
+        ctx = [f"base_lr={self.base_lr!r}"]
+        if self.total_steps is not None:
+            ctx.append(f"total_steps={self.total_steps}")
+        if self.steps_per_epoch is not None:
+            ctx.append(f"steps_per_epoch={self.steps_per_epoch}")
+        return f"lrdsl.compile({self.canonical!r}, {', '.join(ctx)})"
+
+    def with_base(self, base_lr: float) -> Schedule:
+        """The same schedule text compiled for another ``base`` (e.g. a param group's lr)."""
+        if base_lr == self.base_lr:
+            return self
+        ctx = make_context(base_lr, self.total_steps, self.steps_per_epoch)
+        try:
+            program = compile_program(self._checked, ctx, self.source)
+        except LrdslError as err:
+            raise err.with_source(self.source) from None
+        return Schedule(program, self.ast, self._checked, self.placeholders)
+
+    # ------------------------------------------------------------ evaluation
+
+    def __call__(self, step: int) -> float:
+        """The learning rate at ``step`` (completed steps, from 0)."""
+        t = _step(step)
+        if self._kernel is not None:
+            return self._kernel.scalar(t)  # type: ignore[no-any-return]
+        return float(evaluate(_SCALAR, self.program.root, t))  # type: ignore[arg-type]
+
+    def values(self, steps: Any, out: Any = None) -> Any:
+        """float64 values at an int array of steps (any order, any shape).
+
+        With ``out`` (a float64 array of the same shape) the values are written
+        there and ``out`` is returned.
+        """
+        import numpy as np
+
+        arr = np.asarray(steps)
+        if arr.dtype.kind not in "iu":
+            if arr.size == 0:
+                arr = arr.astype(np.int64)
+            else:
+                raise LrdslError(f"steps must be integers, got an array of {arr.dtype}", code="E0305")
+        if arr.size and (arr.min() < 0 or (arr.dtype.kind == "u" and arr.max() > _MAX_STEP)):
+            raise LrdslError("steps must be >= 0 and fit in int64", code="E0401")
+        arr = arr.astype(np.int64, copy=False)
+        if out is not None and (not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != arr.shape):
+            raise LrdslError(f"out must be a float64 array of shape {arr.shape}", code="E0305")
+        if self._kernel is not None:
+            return self._kernel.values(arr, out)
+        return backends.reference_values(self.program.root, arr, out)
+
+    # ------------------------------------------------------------ phases
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        """Top-level segments: start, end, kind, text and the values they take."""
+        if self._phases is None:
+            self._phases = tuple(self._phase(start, node) for start, node in self.program.segments())
+        return self._phases
+
+    def _phase(self, start: int, node: Any) -> Phase:
+        import numpy as np
+
+        length = node.length  # type: ignore[attr-defined]
+        end = None if length is None else start + length
+        stop = end
+        if stop is None:
+            total = self.total_steps or 0
+            stop = max(total, start + 1)
+        n = stop - start
+        if n <= _PHASE_EXACT:
+            steps = np.arange(start, stop, dtype=np.int64)
+        else:
+            steps = np.unique(np.linspace(start, stop - 1, _PHASE_EXACT).astype(np.int64))
+        vals = self.values(steps)
+        kind = node.op  # type: ignore[attr-defined]
+        return Phase(start, end, kind, node.label, float(vals[0]), float(np.min(vals)), float(np.max(vals)))  # type: ignore[attr-defined]
+
+
+def _step(step: object) -> int:
+    try:
+        t = operator.index(step)  # type: ignore[arg-type]
+    except TypeError:
+        if isinstance(step, float) and step.is_integer():
+            t = int(step)
+        else:
+            raise LrdslError(f"a step is a whole number >= 0, got {step!r}", code="E0305") from None
+    if t < 0 or t > _MAX_STEP:
+        raise LrdslError(f"a step is a whole number >= 0 (and < 2**63), got {t}", code="E0401")
+    return t

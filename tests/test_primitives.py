@@ -1,0 +1,138 @@
+"""The registry: every primitive's documented example runs, its signature is
+consistent, and formulas give hand-derived values where no framework has an
+equivalent (the parity tests cover the rest)."""
+
+from __future__ import annotations
+
+import doctest
+import math
+
+import pytest
+
+import lrdsl
+from lrdsl.primitives import CATALOGUE, REGISTRY
+from lrdsl.primitives.base import REQUIRED
+
+
+@pytest.mark.parametrize("prim", CATALOGUE, ids=lambda p: p.name)
+def test_documented_example_runs(prim):
+    test = doctest.DocTestParser().get_doctest(prim.doc, {"lrdsl": lrdsl}, prim.name, None, 0)
+    assert test.examples, f"{prim.name} has no runnable example"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.failures == 0
+
+
+@pytest.mark.parametrize("prim", CATALOGUE, ids=lambda p: p.name)
+def test_registry_entry_is_complete(prim):
+    assert prim.summary and prim.doc and prim.opcode > 0
+    names = [p.name for p in prim.params]
+    assert len(names) == len(set(names))
+    if prim.kind == "primitive":
+        assert prim.formula is not None and prim.prepare is not None and prim.length is not None
+        # required parameters come first among the positional ones
+        positional = [p for p in prim.params if p.positional]
+        seen_optional = False
+        for p in positional:
+            if p.default is REQUIRED:
+                assert not seen_optional, f"{prim.name}: required {p.name} after an optional parameter"
+            else:
+                seen_optional = True
+
+
+def test_unbounded_primitives_accept_steps():
+    for prim in CATALOGUE:
+        if prim.kind != "primitive" or prim.name == "hold":
+            continue
+        names = [p.name for p in prim.params]
+        bounded = prim.params[0].name == "n" and prim.params[0].default is REQUIRED
+        assert bounded or "steps" in names, f"{prim.name} has no way to be bounded"
+
+
+def test_restart_cycles_with_a_decimal_t_mul_are_exact():
+    # n=10, t_mul=1.1: cycles of 10, 11, 12.1, ... start at 0, 10, 21, 33.1.  Step 21
+    # starts cycle 2 exactly (10 + 11.000000000000002 would put it in cycle 1).
+    s = lrdsl.compile("cosine_restarts(10, t_mul=1.1, m_mul=0.5)")
+    assert s(21) == 0.25
+    assert s(20) == pytest.approx(0.5 * math.sin(math.pi / 2 / 11) ** 2, rel=1e-14)
+    # step 33 is in cycle 2 (it ends at 33.1), 34 in cycle 3
+    assert s(33) == pytest.approx(0.25 * math.sin(math.pi / 2 * 0.1 / 12.1) ** 2, rel=1e-12)
+    assert s(34) == pytest.approx(0.125 * math.sin(math.pi / 2 * (46.41 - 34) / 13.31) ** 2, rel=1e-12)
+
+
+def test_restarts_with_shrinking_cycles_need_a_count():
+    with pytest.raises(lrdsl.LrdslError, match="give cycles="):
+        lrdsl.compile("cosine_restarts(16, t_mul=0.5)")
+    s = lrdsl.compile("cosine_restarts(16, t_mul=0.5, cycles=3)")  # 16, 8, 4 steps
+    assert s.program.root.length == 28
+    assert s(16) == 1.0 and s(24) == 1.0 and s(20) == pytest.approx(0.5, rel=1e-14)
+
+
+def test_restart_boundary_where_keras_log_form_fails():
+    # first_decay_steps=11, t_mul=3: cycle 5 starts at 11*(1+3+9+27+81) = 1331
+    s = lrdsl.compile("cosine_restarts(11, t_mul=3, m_mul=0.5)")
+    assert s(1331) == 0.5**5
+    assert s(1330) == pytest.approx(0.5**4 * math.sin(math.pi / 2 / 891) ** 2, rel=1e-12)
+
+
+def test_inverse_sqrt_with_built_in_warmup():
+    s = lrdsl.compile("inverse_sqrt(warmup=100)")  # timescale defaults to the warmup
+    assert s(50) == 0.5
+    assert s(100) == 1.0
+    assert s(400) == pytest.approx(0.5, rel=1e-15)  # 1/sqrt((400-100+100)/100)
+    assert lrdsl.compile("inverse_sqrt()")(30_000) == pytest.approx(0.5, rel=1e-15)  # timescale 10000
+
+
+def test_noam_matches_the_paper_formula():
+    d, w = 512, 4000
+    s = lrdsl.compile(f"noam({w}, d_model={d}, factor=2)")
+    for step in (0, 1, 10, 3999, 4000, 4001, 100_000):
+        st = max(step, 1)
+        assert s(step) == pytest.approx(2 * d**-0.5 * min(st**-0.5, st * w**-1.5), rel=1e-14)
+    assert lrdsl.compile("noam(100)", base_lr=0.01)(100) == pytest.approx(0.01, rel=1e-15)
+
+
+def test_piecewise_boundaries_belong_to_the_earlier_piece():
+    s = lrdsl.compile("piecewise([10, 20], [1, 0.5, 0.1])")
+    assert [s(t) for t in (0, 10, 11, 20, 21, 10**9)] == [1.0, 1.0, 0.5, 0.5, 0.1, 0.1]
+    with pytest.raises(lrdsl.LrdslError, match="one more value than boundaries"):
+        lrdsl.compile("piecewise([10, 20], [1, 0.5])")
+
+
+def test_multistep_needs_increasing_milestones():
+    with pytest.raises(lrdsl.ValueDomainError, match="strictly increasing") as info:
+        lrdsl.compile("multistep([30, 30, 90])")
+    assert info.value.column == 16  # the second 30
+
+
+def test_one_cycle_rejects_a_zero_length_first_phase():
+    # pct_start * n == 1: torch's OneCycleLR divides by zero at step 0
+    with pytest.raises(lrdsl.ValueDomainError, match="zero length"):
+        lrdsl.compile("one_cycle(10, pct_start=0.1)")
+
+
+def test_cyclic_modes_by_hand():
+    tri2 = lrdsl.compile("cyclic(4, low=0, high=1, mode=triangular2)")
+    assert [tri2(t) for t in (4, 12, 20)] == [1.0, 0.5, 0.25]
+    exp_range = lrdsl.compile("cyclic(4, low=0, high=1, mode=exp_range, gamma=0.5)")
+    assert exp_range(4) == 0.5**4 and exp_range(2) == 0.5 * 0.5**2
+    uneven = lrdsl.compile("cyclic(2, low=0, high=1, down=6)")
+    assert [uneven(t) for t in range(9)] == [
+        0.0,
+        0.5,
+        1.0,
+        pytest.approx(5 / 6),
+        pytest.approx(4 / 6),
+        0.5,
+        pytest.approx(2 / 6),
+        pytest.approx(1 / 6),
+        0.0,
+    ]
+
+
+def test_every_primitive_name_is_reachable_through_the_language():
+    for name, prim in REGISTRY.items():
+        with pytest.raises(lrdsl.LrdslError) as info:
+            lrdsl.compile(f"{name}(")
+        assert info.value.code in ("E0103",)
+        assert prim.signature.startswith(name)
