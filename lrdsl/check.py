@@ -10,9 +10,8 @@ is the compiler's.  Errors carry spans and did-you-mean hints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from . import ast as A
+from ._record import Record
 from .errors import ArgumentError, LrdslError, UnknownNameError, did_you_mean
 from .primitives import REGISTRY
 from .primitives.base import (
@@ -37,57 +36,65 @@ if TYPE_CHECKING:
 RESERVED = frozenset({"base", "prev", "true", "false"})
 
 
-@dataclass(frozen=True, slots=True)
-class CNum:
+class CNum(Record):
     """A compile-time number: an AST of numbers, ``base``/``prev`` and
     arithmetic, with placeholders already filled."""
 
+    __slots__ = ("expr", "span", "unit", "lr")
+    _defaults = {"unit": False, "lr": False}  # unit: has an ep or % literal; lr: uses base or prev
+
     expr: Any
     span: A.Span
-    unit: bool = False  # contains an ep or % literal
-    lr: bool = False  # uses base or prev: a learning rate
+    unit: bool
+    lr: bool
 
     kind = "num"
 
 
-@dataclass(frozen=True, slots=True)
-class CWord:
+class CWord(Record):
+    __slots__ = ("word", "span")
+
     word: str
     span: A.Span
     kind = "word"
 
 
-@dataclass(frozen=True, slots=True)
-class CList:
+class CList(Record):
+    __slots__ = ("items", "span")
+
     items: tuple[object, ...]
     span: A.Span
     kind = "list"
 
 
-@dataclass(frozen=True, slots=True)
-class CCall:
+class CCall(Record):
     """A primitive or combinator call with its arguments matched to parameters.
     ``args`` maps parameter names to checked values (``operands`` for min/max)."""
+
+    __slots__ = ("prim", "args", "span", "text", "arg_spans")
+    _defaults = {"arg_spans": dict}
 
     prim: Primitive
     args: dict[str, object]
     span: A.Span
     text: str
-    arg_spans: dict[str, A.Span] = field(default_factory=dict)
+    arg_spans: dict[str, A.Span]
     kind = "sched"
 
 
-@dataclass(frozen=True, slots=True)
-class CSeq:
+class CSeq(Record):
+    __slots__ = ("items", "span", "text")
+
     items: tuple[object, ...]
     span: A.Span
     text: str
     kind = "sched"
 
 
-@dataclass(frozen=True, slots=True)
-class COp:
+class COp(Record):
     """Pointwise ``+ - * /`` with at least one schedule operand."""
+
+    __slots__ = ("op", "kids", "span", "text")
 
     op: str
     kids: tuple[object, ...]
@@ -96,9 +103,10 @@ class COp:
     kind = "sched"
 
 
-@dataclass(frozen=True, slots=True)
-class CConst:
+class CConst(Record):
     """A number standing where a schedule is expected."""
+
+    __slots__ = ("value", "span", "text")
 
     value: CNum
     span: A.Span

@@ -358,7 +358,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
         sys.stdout.write(primitive_table() + "\n")
         return 0
     for p in CATALOGUE:
-        sys.stdout.write(f"{p.signature}\n    {p.summary}; {p.matches}\n" if p.matches != "-" else f"{p.signature}\n    {p.summary}\n")
+        sys.stdout.write(
+            f"{p.signature}\n    {p.summary}; {p.matches}\n"
+            if p.matches != "-"
+            else f"{p.signature}\n    {p.summary}\n"
+        )
     return 0
 
 

@@ -13,9 +13,9 @@ the user wrote) and rounded to float64 once.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
 from fractions import Fraction
 
+from ._record import Record
 from .backends.ops import ScalarOps
 from .backends.reference import evaluate
 from .check import CCall, CConst, CList, CNum, COp, CSeq, CWord
@@ -59,11 +59,15 @@ class _Handoff:
 HANDOFF = _Handoff()
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    base: float = 1.0
-    total: int | None = None
-    spe: int | None = None
+class Context(Record):
+    """What a compile knows beyond the text: the base lr, the total steps, the steps per epoch."""
+
+    __slots__ = ("base", "total", "spe")
+    _defaults = {"base": 1.0, "total": None, "spe": None}
+
+    base: float
+    total: int | None
+    spe: int | None
 
 
 def make_context(base_lr: object, total_steps: object, steps_per_epoch: object) -> Context:
@@ -248,7 +252,7 @@ class _Compiler:
         if kind in (POSITIONS, VALUES):
             assert isinstance(value, CList)
             items = [
-                self.argument(prim, replace(param, kind=POSITION if kind == POSITIONS else VALUE), i, prev)
+                self.argument(prim, param._replace(kind=POSITION if kind == POSITIONS else VALUE), i, prev)
                 for i in value.items
             ]
             if kind == POSITIONS:
@@ -376,9 +380,9 @@ class _Compiler:
         """Give an elastic node its span; compute a bounded node's end value."""
         if fill:
             assert span is not None
-            node = replace(node, length=span)
+            node = node._replace(length=span)
         if node.length is not None and math.isnan(node.end):
-            node = replace(node, end=left_limit(replace(node, length=None), node.length))
+            node = node._replace(end=left_limit(node._replace(length=None), node.length))
         return node
 
     def primitive(self, c: CCall, span: int | None, fill: bool, prev: object, target: float | None) -> Node:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 
+from ._record import Record
 from .primitives.base import P
 
 TYPE_CHECKING = False
@@ -25,14 +25,16 @@ if TYPE_CHECKING:
 STRUCTURAL = ("seq", "repeat", "min", "max", "add", "sub", "mul", "div")
 
 
-@dataclass(frozen=True, slots=True, eq=True)
-class Node:
+class Node(Record):
+    __slots__ = ("op", "length", "end", "params", "kids", "label")
+    _defaults = {"params": P, "kids": (), "label": ""}
+
     op: str
     length: int | None
     end: float
-    params: P = field(default_factory=P)
-    kids: tuple[Node, ...] = ()
-    label: str = ""
+    params: P
+    kids: tuple[Node, ...]
+    label: str
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -45,11 +47,12 @@ class Node:
             stack.extend(reversed(node.kids))
 
 
-@dataclass(frozen=True, slots=True)
-class Phase:
+class Phase(Record):
     """One top-level segment: steps ``[start, end)`` (``end`` is ``None`` for an
     unbounded last segment), its primitive and source text, and the values it
     takes (``lo``/``hi``; for an unbounded phase, over the steps evaluated)."""
+
+    __slots__ = ("start", "end", "kind", "text", "first", "lo", "hi")
 
     start: int
     end: int | None
@@ -60,13 +63,15 @@ class Phase:
     hi: float
 
 
-@dataclass(frozen=True, slots=True)
-class Program:
+class Program(Record):
+    __slots__ = ("root", "base_lr", "total_steps", "steps_per_epoch", "source")
+    _defaults = {"source": ""}
+
     root: Node
     base_lr: float
     total_steps: int | None
     steps_per_epoch: int | None
-    source: str = ""
+    source: str
 
     __hash__ = None  # type: ignore[assignment]
 

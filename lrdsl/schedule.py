@@ -71,7 +71,7 @@ class Schedule:
     top-level segments; ``str(sched)`` is the canonical text.
     """
 
-    __slots__ = ("__weakref__", "_checked", "_kernel", "_phases", "ast", "placeholders", "program")
+    __slots__ = ("__weakref__", "_call", "_checked", "_kernel", "_phases", "ast", "placeholders", "program")
 
     def __init__(self, program: Program, ast: Module, checked: object, placeholders: dict[str, object]) -> None:
         self.program = program
@@ -80,6 +80,8 @@ class Schedule:
         self.placeholders = dict(placeholders)
         self._phases: tuple[Phase, ...] | None = None
         self._kernel: Any = backends.kernel_for(program)
+        # the one-step path: the kernel's checked call, or the pure-Python evaluator
+        self._call: Any = self._kernel if self._kernel is not None else self._reference_call
 
     # ------------------------------------------------------------ context
 
@@ -131,16 +133,17 @@ class Schedule:
 
     def __call__(self, step: int) -> float:
         """The learning rate at ``step`` (completed steps, from 0)."""
-        t = _step(step)
-        if self._kernel is not None:
-            return self._kernel.scalar(t)  # type: ignore[no-any-return]
-        return float(evaluate(_SCALAR, self.program.root, t))  # type: ignore[arg-type]
+        return self._call(step)  # type: ignore[no-any-return]
+
+    def _reference_call(self, step: int) -> float:
+        return float(evaluate(_SCALAR, self.program.root, _step(step)))
 
     def values(self, steps: Any, out: Any = None) -> Any:
         """float64 values at an int array of steps (any order, any shape).
 
         With ``out`` (a float64 array of the same shape) the values are written
-        there and ``out`` is returned.
+        there and ``out`` is returned; for a C-contiguous ``out`` and steps that
+        are a contiguous range (``np.arange``) nothing else is allocated.
         """
         import numpy as np
 
@@ -150,14 +153,31 @@ class Schedule:
                 arr = arr.astype(np.int64)
             else:
                 raise LrdslError(f"steps must be integers, got an array of {arr.dtype}", code="E0305")
-        if arr.size and (arr.min() < 0 or (arr.dtype.kind == "u" and arr.max() > _MAX_STEP)):
-            raise LrdslError("steps must be >= 0 and fit in int64", code="E0401")
-        arr = arr.astype(np.int64, copy=False)
+        if arr.dtype.kind == "u" and arr.size and arr.max() > _MAX_STEP:
+            raise LrdslError("steps must fit in int64", code="E0401")
         if out is not None and (not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != arr.shape):
             raise LrdslError(f"out must be a float64 array of shape {arr.shape}", code="E0305")
-        if self._kernel is not None:
-            return self._kernel.values(arr, out)
-        return backends.reference_values(self.program.root, arr, out)
+        kernel = self._kernel
+        if kernel is None:
+            if arr.size and arr.min() < 0:
+                raise LrdslError("steps must be >= 0", code="E0401")
+            return backends.reference_values(self.program.root, arr.astype(np.int64, copy=False), out)
+        flat = np.ascontiguousarray(arr, dtype=np.int64).reshape(-1)
+        direct = out is not None and out.flags.c_contiguous
+        res = out.reshape(-1) if out is not None and direct else np.empty(flat.shape, dtype=np.float64)
+        status = kernel.values(flat, res)  # checks the steps while it evaluates them
+        if status == 1:  # unsorted: evaluate them sorted, then scatter back
+            order = np.argsort(flat, kind="stable")
+            tmp = np.empty(flat.shape, dtype=np.float64)
+            status = kernel.values(flat[order], tmp)
+            res[order] = tmp
+        if status == -1:
+            raise LrdslError("steps must be >= 0", code="E0401")
+        if out is None:
+            return res.reshape(arr.shape)
+        if not direct:
+            out[...] = res.reshape(arr.shape)
+        return out
 
     # ------------------------------------------------------------ phases
 

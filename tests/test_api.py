@@ -11,6 +11,8 @@ import pytest
 import lrdsl
 from lrdsl.ast import Module
 
+pytestmark = pytest.mark.usefixtures("backend")
+
 CARD = "warmup(5) >> cosine_restarts(10, t_mul=2, m_mul=0.9) >> const(1e-6)"
 
 

@@ -13,6 +13,8 @@ import lrdsl
 from lrdsl.primitives import CATALOGUE, REGISTRY
 from lrdsl.primitives.base import REQUIRED
 
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 @pytest.mark.parametrize("prim", CATALOGUE, ids=lambda p: p.name)
 def test_documented_example_runs(prim):

@@ -11,6 +11,8 @@ import pytest
 
 import lrdsl
 
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def c(text: str, **kw: object) -> lrdsl.Schedule:
     return lrdsl.compile(text, **kw)

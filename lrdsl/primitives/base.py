@@ -14,7 +14,7 @@ parts (cycle indices, staircases) stay exact for any step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .._record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -66,14 +66,16 @@ KIND_WORDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Domain:
+class Domain(Record):
     """An interval; ``None`` ends are unbounded."""
 
-    lo: float | None = None
-    hi: float | None = None
-    lo_open: bool = False
-    hi_open: bool = False
+    __slots__ = ("lo", "hi", "lo_open", "hi_open")
+    _defaults = {"lo": None, "hi": None, "lo_open": False, "hi_open": False}
+
+    lo: float | None
+    hi: float | None
+    lo_open: bool
+    hi_open: bool
 
     def contains(self, x: float) -> bool:
         if self.lo is not None and (x <= self.lo if self.lo_open else x < self.lo):
@@ -99,19 +101,22 @@ UNIT = Domain(0, 1)
 ANY = Domain()
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
+class Param(Record):
     """One parameter: ``name=default`` of some ``kind``; ``positional`` ones may
     also be given by position, in declaration order."""
 
+    __slots__ = ("name", "kind", "default", "doc", "domain", "choices", "positional", "shown")
+    # shown: how the default reads in signatures, when it is not the literal default
+    _defaults = {"default": REQUIRED, "doc": "", "domain": ANY, "choices": (), "positional": True, "shown": ""}
+
     name: str
     kind: str
-    default: object = REQUIRED
-    doc: str = ""
-    domain: Domain = ANY
-    choices: tuple[str, ...] = ()
-    positional: bool = True
-    shown: str = ""  # how the default reads in signatures, when it is not the literal default
+    default: object
+    doc: str
+    domain: Domain
+    choices: tuple[str, ...]
+    positional: bool
+    shown: str
 
     @property
     def required(self) -> bool:
@@ -141,8 +146,7 @@ class P(dict):  # type: ignore[type-arg]
             raise AttributeError(name) from None
 
 
-@dataclass(frozen=True, slots=True)
-class Primitive:
+class Primitive(Record):
     """One entry of the registry.
 
     ``length(args)`` gives the natural length in steps (``None``: unbounded)
@@ -155,20 +159,49 @@ class Primitive:
     ``"combinator"`` (repeat, min, max: handled by the compiler).
     """
 
+    __slots__ = (
+        "name",
+        "params",
+        "summary",
+        "doc",
+        "matches",
+        "opcode",
+        "formula",
+        "prepare",
+        "length",
+        "end",
+        "end_fn",
+        "kind",
+        "variadic",
+        "bounds",
+    )
+    _defaults = {
+        "matches": "-",
+        "opcode": 0,
+        "formula": None,
+        "prepare": None,
+        "length": None,
+        "end": "continuous",
+        "end_fn": None,
+        "kind": "primitive",
+        "variadic": False,
+        "bounds": (),
+    }
+
     name: str
     params: tuple[Param, ...]
     summary: str
     doc: str
-    matches: str = "-"
-    opcode: int = 0
-    formula: Callable[..., Any] | None = None
-    prepare: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
-    length: Callable[[Mapping[str, Any]], int | None] | None = None
-    end: str = "continuous"
-    end_fn: Callable[[P, int], float] | None = None
-    kind: str = "primitive"
-    variadic: bool = False
-    bounds: tuple[str, ...] = field(default=())
+    matches: str
+    opcode: int
+    formula: Callable[..., Any] | None
+    prepare: Callable[[Mapping[str, Any]], dict[str, Any]] | None
+    length: Callable[[Mapping[str, Any]], int | None] | None
+    end: str
+    end_fn: Callable[[P, int], float] | None
+    kind: str
+    variadic: bool
+    bounds: tuple[str, ...]
 
     def param(self, name: str) -> Param | None:
         for p in self.params:

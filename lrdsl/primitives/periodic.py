@@ -123,19 +123,18 @@ def restarts_prepare(a: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def restarts_formula(xp, t, p):  # type: ignore[no-untyped-def]
-    if p.t_mul == 1:
+    if p.t_mul == 1:  # cycle i covers [i*n, (i+1)*n)
         i = xp.floordiv(t, p.n)
-        done = t - i * p.n
-        frac = xp.f(done) / p.n
-        rest = xp.f(p.n - done) * (HALF_PI / p.n)
-        first = 2 * done <= p.n
+        start = xp.f(i * p.n)
+        stop = start + p.n
+        length = float(p.n)
     else:
         i = xp.searchsorted(p.starts, t, "right") - 1
+        start = xp.take(p.real_starts, i)
+        stop = xp.take(p.real_starts, i + 1)
         length = xp.take(p.lengths, i)
-        frac = (xp.f(t) - xp.take(p.real_starts, i)) / length
-        rest = (xp.take(p.real_starts, i + 1) - xp.f(t)) / length * HALF_PI
-        first = frac <= 0.5
-    h = raised_cosine(xp, math.pi * frac, rest, first)
+    frac = (xp.f(t) - start) / length
+    h = raised_cosine(xp, math.pi * frac, (stop - xp.f(t)) / length * HALF_PI, frac <= 0.5)
     return p.min + (p.peak - p.min) * (xp.power(p.m_mul, xp.f(i)) * h)
 
 

@@ -1,0 +1,83 @@
+/* lrdsl's C evaluator: walks a lowered Program (see lrdsl/backends/lower.py).
+ *
+ * A program is a table of nodes, LR_NF int64 fields each:
+ *   op, length (-1 = unbounded), f offset, f count, i offset, i count,
+ *   kid offset, kid count
+ * plus one end value per node (held from `length` on), a float parameter
+ * array, an int parameter array and a child index array.  The Python side
+ * validates a program once; these functions trust it and never touch Python
+ * objects, so callers release the GIL around them.
+ */
+#ifndef LRDSL_KERNEL_H
+#define LRDSL_KERNEL_H
+
+#include <stdint.h>
+
+#define LR_NF 8
+#define LR_BLOCK 1024 /* doubles of scratch per level of pointwise ops */
+
+enum {
+    LR_CONST = 1,
+    LR_LINEAR = 2,
+    LR_WARMUP = 3,
+    LR_COSINE = 4,
+    LR_STEP = 5,
+    LR_MULTISTEP = 6,
+    LR_EXP = 7,
+    LR_POLY = 8,
+    LR_INVERSE_TIME = 9,
+    LR_INVERSE_SQRT = 10,
+    LR_NOAM = 11,
+    LR_PIECEWISE = 12,
+    LR_RESTARTS = 13,
+    LR_CYCLIC = 14,
+    LR_ONE_CYCLE = 15,
+    LR_REPEAT = 20,
+    LR_MIN = 21,
+    LR_MAX = 22,
+    LR_SEQ = 30,
+    LR_ADD = 31,
+    LR_SUB = 32,
+    LR_MUL = 33,
+    LR_DIV = 34
+};
+
+typedef struct {
+    const int64_t *nodes;
+    const double *ends;
+    const double *f;
+    const int64_t *ip;
+    const int64_t *kids;
+} lr_prog;
+
+typedef struct {
+    const char *name;
+    int code;
+} lr_opcode;
+
+/* The opcode table, terminated by {NULL, 0}. */
+extern const lr_opcode lr_opcodes[];
+
+/* The value of `node` at local step t (libm, one step). */
+double lr_scalar(const lr_prog *p, int64_t node, int64_t t);
+
+/* Values at local steps t0 .. t0+n-1 into out[0..n-1] (vectorized loops).
+ * scratch holds LR_BLOCK doubles per level of nested pointwise ops. */
+void lr_range(const lr_prog *p, int64_t node, int64_t t0, int64_t n, double *out, double *scratch);
+
+/* Values at local steps t[j] - shift for a sorted (non-decreasing) t. */
+void lr_sorted(const lr_prog *p, int64_t node, const int64_t *t, int64_t shift, int64_t n, double *out,
+               double *scratch);
+
+/* Values at steps t[0..n) into out: the range path for runs of consecutive
+ * steps, the sorted path otherwise.  Returns 0, -1 if a step is negative (and
+ * t is sorted), 1 if t is not sorted (nothing useful written; sort and retry). */
+int lr_values(const lr_prog *p, const int64_t *t, int64_t n, double *out, double *scratch);
+
+/* 2 if t is t[0], t[0]+1, ...; 1 if non-decreasing; 0 otherwise. */
+int lr_layout(const int64_t *t, int64_t n);
+
+/* Which code path the vectorized loops took (the ifunc resolver's choice). */
+const char *lr_isa(void);
+
+#endif
