@@ -80,20 +80,26 @@ def test_kernel_matches_reference_on_random_schedules(sched, data):
         assert fast(int(t)) == ref(int(t))  # the scalar paths are bit-identical (libm)
 
 
-@pytest.mark.parametrize(("n", "t_mul"), [(11, 1), (11, 2), (11, 3), (16, 1.5), (100, 1.1)])
-def test_restart_boundaries(n, t_mul):
+@pytest.mark.parametrize(("n", "t_mul", "whole_starts"), [(11, 1, 273), (11, 2, 9), (11, 3, 6), (16, 1.5, 6), (100, 1.1, 2)])
+def test_restart_boundaries(n, t_mul, whole_starts):
+    from fractions import Fraction
+
     text = f"cosine_restarts({n}, t_mul={t_mul}, m_mul=0.8)"
     fast, ref = both(text, 1)
     steps = np.arange(0, 3000, dtype=np.int64)
     a, b = fast.values(steps), ref.values(steps)
     assert_close(a, b)
-    p = ref.program.root.params
-    real = p["real_starts"] if "real_starts" in p else [float(s) for s in range(0, 3000, n)]
-    peaks = [(i, int(b)) for i, b in enumerate(real) if b.is_integer() and b < 3000]  # cycles starting on a step
-    assert len(peaks) >= 3
+    start, length, starts = Fraction(0), Fraction(n), []
+    while start < 3000:  # exact cycle starts for the float64 t_mul
+        starts.append(start)
+        start, length = start + length, length * Fraction(t_mul)
+    peaks = [(i, int(s)) for i, s in enumerate(starts) if s.denominator == 1]
+    assert len(peaks) == whole_starts
     for i, s in peaks:
-        assert a[s] == pytest.approx(0.7 * 0.8**i, rel=1e-14)  # a restart peak
-        assert a[s - 1] < 0.7 * 0.8 ** (i - 1) * 0.05 if i else True  # the end of the cycle before
+        assert a[s] == pytest.approx(0.7 * 0.8**i, rel=1e-14)  # a restart peak, on both paths
+        assert b[s] == pytest.approx(0.7 * 0.8**i, rel=1e-14)
+        if i:
+            assert a[s - 1] < 0.7 * 0.8 ** (i - 1) * 0.05  # the end of the cycle before
 
 
 def test_out_allocates_nothing_on_a_range():

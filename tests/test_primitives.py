@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import doctest
 import math
+from fractions import Fraction
 
 import pytest
 
@@ -51,15 +52,18 @@ def test_unbounded_primitives_accept_steps():
         assert bounded or "steps" in names, f"{prim.name} has no way to be bounded"
 
 
-def test_restart_cycles_with_a_decimal_t_mul_are_exact():
-    # n=10, t_mul=1.1: cycles of 10, 11, 12.1, ... start at 0, 10, 21, 33.1.  Step 21
-    # starts cycle 2 exactly (10 + 11.000000000000002 would put it in cycle 1).
+def test_restart_cycles_are_counted_exactly():
+    # n=8, t_mul=1.5: cycles of 8, 12, 18, 27 steps start at 0, 8, 20, 38, 65
+    s = lrdsl.compile("cosine_restarts(8, t_mul=1.5, m_mul=0.5)")
+    assert [s(t) for t in (0, 8, 20, 38, 65)] == [1.0, 0.5, 0.25, 0.125, 0.0625]
+    assert s(19) == pytest.approx(0.5 * math.sin(math.pi / 2 / 12) ** 2, rel=1e-13)
+    # n=10, t_mul=1.1: t_mul is the double 1.1000000000000000888 (as in Keras), so
+    # cycle 2 starts at 21 + 8.9e-16: step 21 is the last of cycle 1, 22 the first
+    # whole step of cycle 2, whose start 21.000000000000001 is 0.999... steps before it
     s = lrdsl.compile("cosine_restarts(10, t_mul=1.1, m_mul=0.5)")
-    assert s(21) == 0.25
-    assert s(20) == pytest.approx(0.5 * math.sin(math.pi / 2 / 11) ** 2, rel=1e-14)
-    # step 33 is in cycle 2 (it ends at 33.1), 34 in cycle 3
-    assert s(33) == pytest.approx(0.25 * math.sin(math.pi / 2 * 0.1 / 12.1) ** 2, rel=1e-12)
-    assert s(34) == pytest.approx(0.125 * math.sin(math.pi / 2 * (46.41 - 34) / 13.31) ** 2, rel=1e-12)
+    assert s(21) < 1e-20
+    start2 = Fraction(10) + Fraction(10) * Fraction(1.1)
+    assert s(22) == pytest.approx(0.25 * (1 + math.cos(math.pi * float((22 - start2) / (Fraction(10) * Fraction(1.1) ** 2)))) / 2, rel=1e-14)
 
 
 def test_restarts_with_shrinking_cycles_need_a_count():
