@@ -101,7 +101,13 @@ def arrays(n: int) -> list[tuple[str, float, str]]:
         t_steps = torch.from_numpy(steps).to(torch.float64)
         t_out = torch.empty(n, dtype=torch.float64)
         np.testing.assert_allclose(torch_by_hand(t_steps, t_out, n).numpy(), expected, rtol=1e-12, atol=1e-15)
-        rows.append(("torch tensor ops, 1 thread, per segment, in place", best_of(lambda: torch_by_hand(t_steps, t_out, n)) / n, ""))
+        rows.append(
+            (
+                "torch tensor ops, 1 thread, per segment, in place",
+                best_of(lambda: torch_by_hand(t_steps, t_out, n)) / n,
+                "",
+            )
+        )
     base_time = rows[0][1]
     return [(name, t, note or f"{t / base_time:.2f}") for name, t, note in rows]
 
@@ -161,7 +167,7 @@ def torch_steps(n: int) -> list[tuple[str, float, str]]:
     try:
         from lrdsl.torch import DSLScheduler
     except ImportError:
-        DSLScheduler = None  # noqa: N806
+        DSLScheduler = None
     import warnings
 
     def loop(make, count: int = 20_000) -> float:  # type: ignore[no-untyped-def]
@@ -240,6 +246,7 @@ def pathological() -> list[tuple[str, float, str]]:
     }
     rows = []
     for name, text in cases.items():
+
         def run(text: str = text) -> None:
             try:
                 lrdsl.compile(text, total_steps=1000)

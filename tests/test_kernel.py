@@ -80,7 +80,9 @@ def test_kernel_matches_reference_on_random_schedules(sched, data):
         assert fast(int(t)) == ref(int(t))  # the scalar paths are bit-identical (libm)
 
 
-@pytest.mark.parametrize(("n", "t_mul", "whole_starts"), [(11, 1, 273), (11, 2, 9), (11, 3, 6), (16, 1.5, 6), (100, 1.1, 2)])
+@pytest.mark.parametrize(
+    ("n", "t_mul", "whole_starts"), [(11, 1, 273), (11, 2, 9), (11, 3, 6), (16, 1.5, 6), (100, 1.1, 2)]
+)
 def test_restart_boundaries(n, t_mul, whole_starts):
     from fractions import Fraction
 

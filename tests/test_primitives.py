@@ -63,7 +63,9 @@ def test_restart_cycles_are_counted_exactly():
     s = lrdsl.compile("cosine_restarts(10, t_mul=1.1, m_mul=0.5)")
     assert s(21) < 1e-20
     start2 = Fraction(10) + Fraction(10) * Fraction(1.1)
-    assert s(22) == pytest.approx(0.25 * (1 + math.cos(math.pi * float((22 - start2) / (Fraction(10) * Fraction(1.1) ** 2)))) / 2, rel=1e-14)
+    assert s(22) == pytest.approx(
+        0.25 * (1 + math.cos(math.pi * float((22 - start2) / (Fraction(10) * Fraction(1.1) ** 2)))) / 2, rel=1e-14
+    )
 
 
 def test_restarts_with_shrinking_cycles_need_a_count():
