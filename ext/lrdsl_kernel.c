@@ -53,6 +53,7 @@ const lr_opcode lr_opcodes[] = {
     {"cosine_restarts", LR_RESTARTS},
     {"cyclic", LR_CYCLIC},
     {"one_cycle", LR_ONE_CYCLE},
+    {"plateau", LR_PLATEAU},
     {"repeat", LR_REPEAT},
     {"min", LR_MIN},
     {"max", LR_MAX},
@@ -286,6 +287,8 @@ static double prim_scalar(int64_t op, const double *f, int64_t nf, const int64_t
     }
     case LR_ONE_CYCLE:
         return one_cycle_scalar(f, ip, t);
+    case LR_PLATEAU: /* f: start, then the level after each cut; ip: the cut steps */
+        return f[upper(ip, ni, t)];
     }
     (void)nf;
     return NAN; /* unreachable for a validated program */
@@ -661,6 +664,17 @@ static void prim_range(int64_t op, const double *f, int64_t nf, const int64_t *i
     case LR_ONE_CYCLE:
         one_cycle_range(f, ip, t0, n, out);
         return;
+    case LR_PLATEAU: {
+        int64_t t = t0, end = t0 + n;
+        while (t < end) {
+            int64_t k = upper(ip, ni, t);
+            int64_t stop = k < ni ? ip[k] : end;
+            if (stop > end) stop = end;
+            fill(out + (t - t0), stop - t, f[k]);
+            t = stop;
+        }
+        return;
+    }
     }
     fill(out, n, NAN);
 }

@@ -32,6 +32,7 @@ enum {
     LR_RESTARTS = 13,
     LR_CYCLIC = 14,
     LR_ONE_CYCLE = 15,
+    LR_PLATEAU = 16,
     LR_REPEAT = 20,
     LR_MIN = 21,
     LR_MAX = 22,

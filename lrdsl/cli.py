@@ -113,6 +113,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
     ev.add_argument("--plot", metavar="-", help="'-': print only the terminal plot")
     ev.add_argument("--log", action="store_true", help="plot on a log scale")
+    ev.add_argument(
+        "--metrics",
+        metavar="FILE",
+        help="for plateau(...): one metric per line, line i reported after step i (i from 0)",
+    )
     ev.set_defaults(run=_cmd_eval)
 
     ck = sub.add_parser("check", help="check a schedule: canonical form, phases and warnings")
@@ -210,7 +215,7 @@ def _compile(args: argparse.Namespace) -> Schedule:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    sched = _compile(args)
+    sched = _with_metrics(_compile(args), args.metrics, args.steps)
     n = args.steps
     if n > MAX_EVAL_STEPS:
         raise LimitError(
@@ -231,6 +236,41 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         out.write("\n" + _plot(sched, n, args.log) + "\n")
     out.flush()
     return 0
+
+
+def _with_metrics(sched: Schedule, path: str | None, n: int) -> Schedule:
+    """Feed a plateau's metric series, step by step, as a training loop would."""
+    from .reactive import Feedback
+
+    fb = Feedback(sched)
+    if not fb:
+        if path is not None:
+            raise _Usage("--metrics is for schedules with plateau(...); this one has none")
+        return sched
+    if path is None:
+        raise LrdslError(
+            "plateau(...) cuts the lr when a metric stalls, so it needs the metric series",
+            code="E0607",
+            hints=["pass --metrics FILE: one number per line, line i reported after step i"],
+        )
+    values = _read_metrics(path)
+    for t in range(1, min(n, len(values) + 1)):
+        sched = fb.report(values[t - 1], t)
+    return sched
+
+
+def _read_metrics(path: str) -> list[float]:
+    text = read_expr("@" + path) if path != "-" else read_expr("-")
+    values = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        item = line.split("#", 1)[0].strip().split(",")[-1].strip()
+        if not item:
+            continue
+        try:
+            values.append(float(item))
+        except ValueError:
+            raise _Usage(f"{path}:{lineno}: not a number: {line.strip()!r}") from None
+    return values
 
 
 def _chunks(sched: Schedule, n: int) -> Iterator[tuple[int, list[float]]]:

@@ -408,6 +408,13 @@ class _Compiler:
                 label="unbounded",
                 hints=["bound it with steps=N (or cycles=N for periodic primitives)"],
             )
+        if any(node.op == "plateau" for node in body.walk()):
+            raise CompositionError(
+                "a plateau cannot be repeated: its cuts follow the metric, not the step",
+                c.args["schedule"].span,  # type: ignore[attr-defined]
+                code="E0607",
+                label="contains plateau(...)",
+            )
         args = self.resolve(c, prev, None)
         n = args["n"]
         length = None if n is None else body.length * n  # type: ignore[operator]

@@ -118,6 +118,14 @@ class Schedule:
             ctx.append(f"steps_per_epoch={self.steps_per_epoch}")
         return f"lrdsl.compile({self.canonical!r}, {', '.join(ctx)})"
 
+    def to_torch(self, optimizer: Any, **kwargs: Any) -> Any:
+        """A :class:`lrdsl.torch.DSLScheduler` for ``optimizer`` (imports torch)."""
+        from .torch import DSLScheduler
+
+        ctx: dict[str, Any] = {"total_steps": self.total_steps, "steps_per_epoch": self.steps_per_epoch, **self.placeholders}
+        ctx.update(kwargs)
+        return DSLScheduler(optimizer, self.source, **ctx)
+
     def with_base(self, base_lr: float) -> Schedule:
         """The same schedule text compiled for another ``base`` (e.g. a param group's lr)."""
         if base_lr == self.base_lr:

@@ -31,7 +31,7 @@ def test_registry_entry_is_complete(prim):
     assert prim.summary and prim.doc and prim.opcode > 0
     names = [p.name for p in prim.params]
     assert len(names) == len(set(names))
-    if prim.kind == "primitive":
+    if prim.kind != "combinator":
         assert prim.formula is not None and prim.prepare is not None and prim.length is not None
         # required parameters come first among the positional ones
         positional = [p for p in prim.params if p.positional]

@@ -75,6 +75,8 @@ def slots(node: Node) -> tuple[list[float], list[int]]:
     if op == "one_cycle":
         phases = [x for e, (a, b) in zip(p["ends"], p["lrs"]) for x in (e, a, b)]
         return phases, [len(p["ends"]), int(p["cos"]), *p["firsts"]]
+    if op == "plateau":
+        return [p["start"], *p["levels"]], list(p["cuts"])
     if op == "repeat":
         return [p["decay"]], [p["period"], -1 if p["count"] is None else p["count"]]
     if op == "seq":

@@ -7,10 +7,10 @@ tuple below and one case in the C kernel; the checker, compiler, evaluators,
 
 from __future__ import annotations
 
-from . import decays, periodic, structural
+from . import decays, periodic, reactive, structural
 from .base import P, Param, ParamError, Primitive
 
-CATALOGUE: tuple[Primitive, ...] = (*decays.ALL, *periodic.ALL, *structural.ALL)
+CATALOGUE: tuple[Primitive, ...] = (*decays.ALL, *periodic.ALL, *reactive.ALL, *structural.ALL)
 
 REGISTRY: dict[str, Primitive] = {p.name: p for p in CATALOGUE}
 

@@ -1,0 +1,188 @@
+"""Feedback for reactive segments (``plateau``), shared by the torch scheduler,
+the Keras callback and ``lrdsl eval --metrics``.
+
+A :class:`Plateau` is the state of one plateau segment of one schedule: the
+decision state torch's ``ReduceLROnPlateau`` keeps (best, bad reports,
+cooldown) and the cuts made so far.  A report is the metric measured while
+step ``t - 1`` ran, given when the schedule moves to step ``t``; it counts when
+the plateau was active at ``t - 1``, and a cut takes effect from step ``t``.
+:class:`Feedback` holds the plateaus of one schedule and rebuilds the schedule
+(its program, and the kernel's copy) when a cut happens, so evaluation stays
+closed-form: the plateau is a staircase through the cuts made so far.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .errors import LrdslError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .ir import Node
+    from .schedule import Schedule
+
+
+class Plateau:
+    """One plateau segment's feedback state (plain values only, for checkpoints)."""
+
+    def __init__(self, index: int, node: Node, start: int) -> None:
+        p = node.params
+        self.index = index  # the node's position in the program's preorder walk
+        self.start = start  # global step where the plateau begins
+        self.stop = None if node.length is None else start + node.length
+        self.factor = float(p["factor"])
+        self.patience = int(p["patience"])
+        self.mode = p["mode"]
+        self.threshold = float(p["threshold"])
+        self.threshold_mode = p["threshold_mode"]
+        self.cooldown = int(p["cooldown"])
+        self.min_lr = float(p["min_lr"])
+        self.eps = float(p["eps"])
+        self.level0 = float(p["start"])
+        self.cuts: list[int] = list(p["cuts"])
+        self.levels: list[float] = list(p["levels"])
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.bad = 0
+        self.cooling = 0
+
+    def active(self, t: int) -> bool:
+        return t >= self.start and (self.stop is None or t < self.stop)
+
+    @property
+    def level(self) -> float:
+        return self.levels[-1] if self.levels else self.level0
+
+    def better(self, a: float) -> bool:
+        best = self.best
+        if self.mode == "min":
+            return a < best * (1.0 - self.threshold) if self.threshold_mode == "rel" else a < best - self.threshold
+        return a > best * (self.threshold + 1.0) if self.threshold_mode == "rel" else a > best + self.threshold
+
+    def report(self, metric: float, t: int) -> bool:
+        """Feed the metric measured during step ``t - 1``; True when it cut the
+        level from step ``t`` on.  The decision is torch's, line for line."""
+        if not self.active(t - 1):
+            return False
+        if self.better(metric):
+            self.best = metric
+            self.bad = 0
+        else:
+            self.bad += 1
+        if self.cooling > 0:
+            self.cooling -= 1
+            self.bad = 0
+        if self.bad > self.patience:
+            self.cooling = self.cooldown
+            self.bad = 0
+            old = self.level
+            new = max(old * self.factor, self.min_lr)
+            if old - new > self.eps:
+                self.cuts.append(t - self.start)
+                self.levels.append(new)
+                return True
+        return False
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "best": self.best,
+            "bad": self.bad,
+            "cooling": self.cooling,
+            "cuts": list(self.cuts),
+            "levels": list(self.levels),
+        }
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.best = float(state["best"])
+        self.bad = int(state["bad"])
+        self.cooling = int(state["cooling"])
+        self.cuts = [int(c) for c in state["cuts"]]
+        self.levels = [float(v) for v in state["levels"]]
+
+
+class Feedback:
+    """The plateaus of one schedule; :meth:`report` returns the schedule to use
+    from now on (a rebuilt one after a cut, else the same object)."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+        self.plateaus = [Plateau(i, node, start) for i, node, start in locate(schedule.program.root)]
+
+    def __bool__(self) -> bool:
+        return bool(self.plateaus)
+
+    def report(self, metric: object, t: int) -> Schedule:
+        value = _metric(metric)
+        if any([p.report(value, t) for p in self.plateaus]):
+            self.schedule = rebuild(self.schedule, self.plateaus)
+        return self.schedule
+
+    def state(self) -> list[dict[str, Any]]:
+        return [p.state() for p in self.plateaus]
+
+    def load(self, states: list[dict[str, Any]]) -> Schedule:
+        if len(states) != len(self.plateaus):
+            raise LrdslError(
+                f"the saved state has {len(states)} plateau segments, this schedule {len(self.plateaus)}",
+                code="E0607",
+            )
+        for p, state in zip(self.plateaus, states):
+            p.load(state)
+        self.schedule = rebuild(self.schedule, self.plateaus)
+        return self.schedule
+
+
+def _metric(metric: object) -> float:
+    try:
+        value = float(metric)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise LrdslError(f"a metric must be a number, got {metric!r}", code="E0305") from None
+    return value
+
+
+def locate(root: Node) -> list[tuple[int, Node, int]]:
+    """``(preorder index, node, global start)`` of every plateau, through chains
+    and pointwise operators (a plateau inside ``repeat`` is a compile error)."""
+    found = []
+    stack: list[tuple[Node, int]] = [(root, 0)]
+    index = 0
+    while stack:
+        node, offset = stack.pop()
+        if node.op == "plateau":
+            found.append((index, node, offset))
+        index += 1
+        starts = node.params["starts"] if node.op == "seq" else [0] * len(node.kids)
+        stack.extend((kid, offset + s) for kid, s in reversed(list(zip(node.kids, starts))))
+    return found
+
+
+def rebuild(schedule: Schedule, plateaus: list[Plateau]) -> Schedule:
+    """The schedule with every plateau's cuts and levels written into its program."""
+    from .compile import left_limit
+    from .schedule import Schedule
+
+    by_index = {p.index: p for p in plateaus}
+    counter = [0]
+
+    def walk(node: Node) -> Node:
+        index = counter[0]
+        counter[0] += 1
+        kids = tuple(walk(k) for k in node.kids)
+        if index in by_index:
+            p = by_index[index]
+            params = node.params.__class__({**node.params, "cuts": tuple(p.cuts), "levels": tuple(p.levels)})
+            node = node._replace(params=params, kids=kids)
+            if node.length is not None:
+                node = node._replace(end=left_limit(node._replace(length=None), node.length))
+            return node
+        if kids != node.kids:
+            node = node._replace(kids=kids)
+            if node.length is not None:
+                node = node._replace(end=left_limit(node._replace(length=None), node.length))
+        return node
+
+    program = schedule.program._replace(root=walk(schedule.program.root))
+    return Schedule(program, schedule.ast, schedule._checked, schedule.placeholders)
