@@ -122,7 +122,11 @@ class Schedule:
         """A :class:`lrdsl.torch.DSLScheduler` for ``optimizer`` (imports torch)."""
         from .torch import DSLScheduler
 
-        ctx: dict[str, Any] = {"total_steps": self.total_steps, "steps_per_epoch": self.steps_per_epoch, **self.placeholders}
+        ctx: dict[str, Any] = {
+            "total_steps": self.total_steps,
+            "steps_per_epoch": self.steps_per_epoch,
+            **self.placeholders,
+        }
         ctx.update(kwargs)
         return DSLScheduler(optimizer, self.source, **ctx)
 
