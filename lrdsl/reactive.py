@@ -26,10 +26,18 @@ if TYPE_CHECKING:
 
 
 class Plateau:
-    """One plateau segment's feedback state (plain values only, for checkpoints)."""
+    """One plateau segment's feedback state (plain values only, for checkpoints).
 
-    def __init__(self, index: int, node: Node, start: int) -> None:
+    ``rule`` is whose decision to replay: ``"torch"`` (``ReduceLROnPlateau`` in
+    torch: a cut after more than ``patience`` bad reports, skipped when smaller
+    than ``eps``) or ``"keras"`` (``keras.callbacks.ReduceLROnPlateau``: a cut
+    after ``patience`` bad reports outside cooldown, while the float32 lr is
+    above ``min_lr``; ``threshold_mode=abs`` with ``threshold`` is Keras's
+    ``min_delta``)."""
+
+    def __init__(self, index: int, node: Node, start: int, rule: str = "torch") -> None:
         p = node.params
+        self.rule = rule
         self.index = index  # the node's position in the program's preorder walk
         self.start = start  # global step where the plateau begins
         self.stop = None if node.length is None else start + node.length
@@ -57,16 +65,20 @@ class Plateau:
 
     def better(self, a: float) -> bool:
         best = self.best
+        if self.rule == "keras" and self.threshold_mode == "abs":  # Keras: less(a + min_delta, best)
+            return a + self.threshold < best if self.mode == "min" else a - self.threshold > best
         if self.mode == "min":
             return a < best * (1.0 - self.threshold) if self.threshold_mode == "rel" else a < best - self.threshold
         return a > best * (self.threshold + 1.0) if self.threshold_mode == "rel" else a > best + self.threshold
 
     def report(self, metric: float, t: int) -> bool:
         """Feed the metric measured during step ``t - 1``; True when it cut the
-        level from step ``t`` on.  The decision is torch's, line for line."""
+        level from step ``t`` on."""
         if not self.active(t - 1):
             return False
-        if self.better(metric):
+        if self.rule == "keras":
+            return self._report_keras(metric, t)
+        if self.better(metric):  # torch's ReduceLROnPlateau.step, line for line
             self.best = metric
             self.bad = 0
         else:
@@ -80,10 +92,34 @@ class Plateau:
             old = self.level
             new = max(old * self.factor, self.min_lr)
             if old - new > self.eps:
-                self.cuts.append(t - self.start)
-                self.levels.append(new)
-                return True
+                return self._cut(t, new)
         return False
+
+    def _report_keras(self, metric: float, t: int) -> bool:
+        """keras.callbacks.ReduceLROnPlateau.on_epoch_end, line for line; the lr
+        it reads back is the optimizer's float32 variable."""
+        import struct
+
+        if self.cooling > 0:
+            self.cooling -= 1
+            self.bad = 0
+        if self.better(metric):
+            self.best = metric
+            self.bad = 0
+        elif self.cooling <= 0:
+            self.bad += 1
+            if self.bad >= self.patience:
+                old = _f32(self.level, struct)
+                if old > _f32(self.min_lr, struct):
+                    self.cooling = self.cooldown
+                    self.bad = 0
+                    return self._cut(t, max(old * self.factor, self.min_lr))
+        return False
+
+    def _cut(self, t: int, new: float) -> bool:
+        self.cuts.append(t - self.start)
+        self.levels.append(new)
+        return True
 
     def state(self) -> dict[str, Any]:
         return {
@@ -107,9 +143,9 @@ class Feedback:
     """The plateaus of one schedule; :meth:`report` returns the schedule to use
     from now on (a rebuilt one after a cut, else the same object)."""
 
-    def __init__(self, schedule: Schedule) -> None:
+    def __init__(self, schedule: Schedule, rule: str = "torch") -> None:
         self.schedule = schedule
-        self.plateaus = [Plateau(i, node, start) for i, node, start in locate(schedule.program.root)]
+        self.plateaus = [Plateau(i, node, start, rule) for i, node, start in locate(schedule.program.root)]
 
     def __bool__(self) -> bool:
         return bool(self.plateaus)
@@ -133,6 +169,11 @@ class Feedback:
             p.load(state)
         self.schedule = rebuild(self.schedule, self.plateaus)
         return self.schedule
+
+
+def _f32(x: float, struct: Any) -> float:
+    """``x`` rounded to float32, as a Keras variable holds it."""
+    return float(struct.unpack("f", struct.pack("f", x))[0])
 
 
 def _metric(metric: object) -> float:

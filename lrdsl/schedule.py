@@ -130,6 +130,12 @@ class Schedule:
         ctx.update(kwargs)
         return DSLScheduler(optimizer, self.source, **ctx)
 
+    def to_keras(self, **kwargs: Any) -> Any:
+        """A :class:`lrdsl.keras.DSLSchedule` for this schedule (imports keras)."""
+        from .keras import DSLSchedule
+
+        return DSLSchedule(self, **kwargs)
+
     def with_base(self, base_lr: float) -> Schedule:
         """The same schedule text compiled for another ``base`` (e.g. a param group's lr)."""
         if base_lr == self.base_lr:

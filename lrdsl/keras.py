@@ -1,0 +1,254 @@
+"""Keras 3 emitter: a graph-safe, serializable ``LearningRateSchedule`` and a
+callback, from a schedule.
+
+    lr = lrdsl.compile("warmup(1000) >> cosine_restarts(2000, t_mul=2, m_mul=0.9)", base_lr=3e-4).to_keras()
+    model.compile(optimizer=keras.optimizers.AdamW(learning_rate=lr), loss="mse")
+    cb = lrdsl.keras.callback("step(5, gamma=0.5)", base_lr=0.1, verbose=1)   # per epoch
+
+:class:`DSLSchedule` evaluates the compiled program with ``keras.ops`` only,
+through the same per-primitive formulas as the numpy reference, so it runs
+eagerly, in ``tf.function``, under XLA and on every Keras backend.  Steps are
+kept as integers for everything discrete (segments, cycles, stairs) and cast
+to float64 only for the fractional part, so steps beyond 2**24 still advance;
+the value is computed in float64 where the backend has it and returned in
+Keras's float type.  Importing this module imports keras and registers the
+schedule for ``keras.models.load_model``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from .backends.reference import evaluate
+from .errors import LrdslError, UnsupportedError
+from .reactive import Feedback
+from .schedule import Schedule
+from .schedule import compile as compile_schedule
+
+__all__ = ["DSLCallback", "DSLSchedule", "KerasOps", "callback"]
+
+
+def compute_dtypes() -> tuple[str, str]:
+    """(float, int) dtypes to compute in: 64-bit unless the backend is JAX
+    without ``jax_enable_x64``."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            return "float32", "int32"
+    return "float64", "int64"
+
+
+class KerasOps:
+    """The array namespace of :mod:`lrdsl.backends.ops` over ``keras.ops``.
+
+    ``piecewise`` evaluates every piece on its own clamped local time and
+    selects with ``where``, so each formula only ever sees steps inside its
+    piece (no NaN or inf from a formula outside its domain, even unselected).
+    """
+
+    name = "keras"
+
+    def __init__(self, fdtype: str, idtype: str) -> None:
+        self.fdtype = fdtype
+        self.idtype = idtype
+        self.sin = ops.sin
+        self.cos = ops.cos
+        self.exp = ops.exp
+        self.log = ops.log
+        self.sqrt = ops.sqrt
+        self.where = ops.where
+        self.minimum = ops.minimum
+        self.maximum = ops.maximum
+        self.floordiv = ops.floor_divide
+
+    def f(self, x: Any) -> Any:
+        if isinstance(x, (int, float)):  # straight to the dtype: not through float32
+            return ops.convert_to_tensor(x, dtype=self.fdtype)
+        return ops.cast(x, self.fdtype)
+
+    def power(self, a: Any, b: Any) -> Any:
+        return ops.power(self.f(a), self.f(b))
+
+    def full(self, t: Any, value: float) -> Any:
+        return ops.full(ops.shape(t), value, dtype=self.fdtype)
+
+    def searchsorted(self, table: Any, t: Any, side: str) -> Any:
+        if len(table) == 0:
+            return ops.zeros_like(t)
+        tab = ops.convert_to_tensor(np.asarray(table, dtype=np.int64), dtype=self.idtype)
+        hit = (tab <= ops.expand_dims(t, -1)) if side == "right" else (tab < ops.expand_dims(t, -1))
+        return ops.sum(ops.cast(hit, self.idtype), axis=-1)
+
+    def take(self, table: Any, i: Any) -> Any:
+        return ops.take(ops.convert_to_tensor(np.asarray(table, dtype=np.float64), dtype=self.fdtype), i)
+
+    def piecewise(self, t: Any, starts: Any, fns: Any) -> Any:
+        out = None
+        for k, fn in enumerate(fns):
+            lo = starts[k]
+            hi = starts[k + 1] if k + 1 < len(starts) else None
+            if hi is not None and hi <= lo:
+                continue  # an empty piece
+            local = ops.maximum(t - lo, 0)
+            if hi is not None:
+                local = ops.minimum(local, hi - lo - 1)
+            value = fn(local)
+            out = value if out is None else ops.where(t >= lo, value, out)
+        return out
+
+    def periodic(self, t: Any, period: int, fn: Any) -> Any:
+        return fn(t - ops.floor_divide(t, period) * period)
+
+
+@keras.saving.register_keras_serializable(package="lrdsl")
+class DSLSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A Keras learning-rate schedule from an lrdsl schedule text (or a compiled
+    :class:`~lrdsl.Schedule`).  ``get_config`` holds the text and the context,
+    so ``model.save`` / ``keras.models.load_model`` round-trip it."""
+
+    def __init__(
+        self,
+        schedule: str | Schedule,
+        base_lr: float | None = None,
+        total_steps: int | None = None,
+        steps_per_epoch: int | None = None,
+        placeholders: dict[str, Any] | None = None,
+        name: str = "DSLSchedule",
+    ) -> None:
+        super().__init__()
+        if isinstance(schedule, Schedule):
+            text = schedule.source
+            base_lr = schedule.base_lr if base_lr is None else base_lr
+            total_steps = schedule.total_steps if total_steps is None else total_steps
+            steps_per_epoch = schedule.steps_per_epoch if steps_per_epoch is None else steps_per_epoch
+            placeholders = {**schedule.placeholders, **(placeholders or {})}
+        else:
+            text = schedule
+        self.text = text
+        self.base_lr = base_lr
+        self.total_steps = total_steps
+        self.steps_per_epoch = steps_per_epoch
+        self.placeholders = dict(placeholders or {})
+        self.name = name
+        self.schedule = compile_schedule(
+            text, base_lr=base_lr, total_steps=total_steps, steps_per_epoch=steps_per_epoch, **self.placeholders
+        )
+        if any(node.op == "plateau" for node in self.schedule.program.root.walk()):
+            raise UnsupportedError(
+                "plateau(...) needs a metric, which a LearningRateSchedule never sees",
+                code="E0801",
+                hints=["use lrdsl.keras.callback(...), which reads the metric at the end of each epoch"],
+            )
+
+    def __call__(self, step: Any) -> Any:
+        fdtype, idtype = compute_dtypes()
+        t = ops.maximum(ops.cast(step, idtype), 0)
+        value = evaluate(KerasOps(fdtype, idtype), self.schedule.program.root, t)
+        return ops.cast(value, keras.config.floatx())
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "schedule": self.text,
+            "base_lr": self.base_lr,
+            "total_steps": self.total_steps,
+            "steps_per_epoch": self.steps_per_epoch,
+            "placeholders": dict(self.placeholders),
+            "name": self.name,
+        }
+
+
+class DSLCallback(keras.callbacks.Callback):
+    """Sets the optimizer's learning rate from a schedule at the start of each
+    epoch (``per="epoch"``, step = epoch index) or batch (``per="batch"``, step
+    = batches seen), like ``keras.callbacks.LearningRateScheduler``; feeds
+    ``plateau(...)`` segments the ``monitor`` metric at each epoch's end, as
+    ``keras.callbacks.ReduceLROnPlateau`` decides.  ``base`` is ``base_lr``, or
+    the optimizer's learning rate when training starts."""
+
+    def __init__(
+        self,
+        schedule: str | Schedule,
+        *,
+        base_lr: float | None = None,
+        per: str = "epoch",
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        total_steps: int | None = None,
+        steps_per_epoch: int | None = None,
+        **placeholders: Any,
+    ) -> None:
+        super().__init__()
+        if per not in ("epoch", "batch"):
+            raise LrdslError(f"per must be 'epoch' or 'batch', got {per!r}", code="E0306")
+        self.text = schedule.source if isinstance(schedule, Schedule) else schedule
+        self.base_lr = schedule.base_lr if isinstance(schedule, Schedule) and base_lr is None else base_lr
+        self.per = per
+        self.monitor = monitor
+        self.verbose = verbose
+        self._context = {"total_steps": total_steps, "steps_per_epoch": steps_per_epoch, **placeholders}
+        self.schedule: Schedule | None = None
+        self.feedback: Feedback | None = None
+        self.step = 0  # the step the current lr belongs to
+        self._batches = 0
+        if self.base_lr is not None:
+            self._compile(self.base_lr)
+
+    def _compile(self, base: float) -> None:
+        self.schedule = compile_schedule(self.text, base_lr=base, **self._context)
+        self.feedback = Feedback(self.schedule, rule="keras")
+
+    def _set(self, t: int) -> float:
+        assert self.schedule is not None
+        self.step = t
+        lr = self.schedule(t)
+        self.model.optimizer.learning_rate = lr
+        return lr
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        if self.schedule is None:
+            self.base_lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            self._compile(self.base_lr)
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.per == "epoch":
+            lr = self._set(epoch)
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: lrdsl setting learning rate to {lr}.")
+
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.per == "batch":
+            self._set(self._batches)
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self._batches += 1
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs if logs is not None else {}
+        assert self.feedback is not None
+        if self.feedback:
+            current = logs.get(self.monitor)
+            if current is None:
+                import warnings
+
+                warnings.warn(
+                    f"lrdsl: plateau(...) monitors `{self.monitor}`, which is not in the logs: {', '.join(logs)}",
+                    stacklevel=2,
+                )
+            else:
+                after = epoch + 1 if self.per == "epoch" else self._batches
+                before = self.schedule
+                self.schedule = self.feedback.report(current, after)
+                if self.schedule is not before and self.verbose > 0:
+                    print(f"\nEpoch {epoch + 1}: lrdsl plateau reducing learning rate to {self.schedule(after)}.")
+        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+
+def callback(schedule: str | Schedule, **kwargs: Any) -> DSLCallback:
+    """``lrdsl.keras.callback(text, base_lr=None, per="epoch", monitor="val_loss",
+    verbose=0, total_steps=None, steps_per_epoch=None, **placeholders)``."""
+    return DSLCallback(schedule, **kwargs)
