@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from . import ast as A
 from ._record import Record
-from .errors import ArgumentError, LrdslError, UnknownNameError, did_you_mean
+from .errors import ArgumentError, LimitError, LrdslError, UnknownNameError, did_you_mean
 from .primitives import REGISTRY
 from .primitives.base import (
     BOOL,
@@ -124,6 +124,7 @@ class _Checker:
         self.placeholders = placeholders
         self.used: set[str] = set()
         self.bindings: dict[str, object] = {}
+        self.sizes: dict[int, int] = {}
 
     # -------------------------------------------------------------- names
 
@@ -140,9 +141,23 @@ class _Checker:
             if b.name in self.bindings:
                 raise LrdslError(f"'{b.name}' is bound twice", b.name_span, code="E0206", label="bound again here")
             self.bindings[b.name] = self.expr(b.value)
+            self._bound(self.bindings[b.name], b.span, f"'{b.name}'")
         body = self.expr(module.body)
+        self._bound(body, module.body.span, "the schedule")
         self._check_placeholders()
         return self.as_sched(body, module.body)
+
+    def _bound(self, value: object, span: A.Span, what: str) -> None:
+        """Bindings share subtrees, so ``b = a >> a; c = b >> b; ...`` doubles in a
+        few characters; everything after this stage walks the expanded tree."""
+        size = expanded_size(value, self.sizes)
+        if size > MAX_NODES:
+            raise LimitError(
+                f"{what} expands to {size} parts; the limit is {MAX_NODES}",
+                span,
+                code="E0703",
+                label="too large once its bindings are expanded",
+            )
 
     def _check_placeholders(self) -> None:
         unused = sorted(set(self.placeholders) - self.used)
@@ -427,6 +442,47 @@ class _Checker:
             label="not a choice",
             hints=did_you_mean(value.word, choices),
         )
+
+
+#: The most parts (checked nodes and number terms) a schedule may expand to.
+MAX_NODES = 10_000
+
+
+def _parts(value: object) -> tuple[object, ...]:
+    if isinstance(value, CNum):
+        return (value.expr,)
+    if isinstance(value, (A.BinOp, A.Neg)):
+        return A.children(value)
+    if isinstance(value, (CList, CSeq)):
+        return value.items
+    if isinstance(value, COp):
+        return value.kids
+    if isinstance(value, CConst):
+        return (value.value,)
+    if isinstance(value, CCall):
+        out: list[object] = []
+        for v in value.args.values():
+            out.extend(v if isinstance(v, tuple) else (v,))
+        return tuple(out)
+    return ()
+
+
+def expanded_size(value: object, memo: dict[int, int]) -> int:
+    """How many parts ``value`` has with every shared subtree counted each time
+    it is used; iterative and linear in the number of distinct objects."""
+    stack: list[tuple[object, bool]] = [(value, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in memo:
+            continue
+        parts = _parts(node)
+        if done:
+            memo[key] = 1 + sum(memo[id(p)] for p in parts)
+        else:
+            stack.append((node, True))
+            stack.extend((p, False) for p in parts if id(p) not in memo)
+    return memo[id(value)]
 
 
 def placeholder_value(name: str, value: object) -> A.Num:
