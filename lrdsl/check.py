@@ -27,6 +27,7 @@ from .primitives.base import (
     Param,
     Primitive,
 )
+from .syntax import MAX_DEPTH
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -83,7 +84,11 @@ class CCall(Record):
 
 
 class CSeq(Record):
-    __slots__ = ("items", "span", "text")
+    """A chain; ``item_spans`` are where each item is written (a bound chain's
+    items all point at the name that brought them in)."""
+
+    __slots__ = ("items", "span", "text", "item_spans")
+    _defaults = {"item_spans": ()}
 
     items: tuple[object, ...]
     span: A.Span
@@ -124,7 +129,7 @@ class _Checker:
         self.placeholders = placeholders
         self.used: set[str] = set()
         self.bindings: dict[str, object] = {}
-        self.sizes: dict[int, int] = {}
+        self.sizes: dict[int, tuple[int, int]] = {}
 
     # -------------------------------------------------------------- names
 
@@ -149,14 +154,22 @@ class _Checker:
 
     def _bound(self, value: object, span: A.Span, what: str) -> None:
         """Bindings share subtrees, so ``b = a >> a; c = b >> b; ...`` doubles in a
-        few characters; everything after this stage walks the expanded tree."""
-        size = expanded_size(value, self.sizes)
+        few characters, and ``b = a + 1; c = b + 1; ...`` nests one level per
+        binding; everything after this stage walks the expanded tree."""
+        size, depth = expanded_size(value, self.sizes)
         if size > MAX_NODES:
             raise LimitError(
                 f"{what} expands to {size} parts; the limit is {MAX_NODES}",
                 span,
                 code="E0703",
                 label="too large once its bindings are expanded",
+            )
+        if depth > MAX_DEPTH:
+            raise LimitError(
+                f"{what} nests {depth} levels deep once its bindings are expanded; the limit is {MAX_DEPTH}",
+                span,
+                code="E0702",
+                label="too deep",
             )
 
     def _check_placeholders(self) -> None:
@@ -183,8 +196,17 @@ class _Checker:
         if isinstance(node, A.Seq):
             from .printer import to_text
 
-            items = tuple(self.as_sched(self.expr(i), i) for i in node.items)
-            return CSeq(items, node.span, to_text(node))
+            items: list[object] = []
+            spans: list[A.Span] = []
+            for i in node.items:
+                value = self.as_sched(self.expr(i), i)
+                if isinstance(value, CSeq):  # a bound chain joins this one, as if written out
+                    items.extend(value.items)
+                    spans.extend(i.span for _ in value.items)  # type: ignore[attr-defined]
+                else:
+                    items.append(value)
+                    spans.append(i.span)  # type: ignore[attr-defined]
+            return CSeq(tuple(items), node.span, to_text(node), tuple(spans))
         if isinstance(node, A.Neg):
             inner = self.expr(node.operand)
             if isinstance(inner, CNum):
@@ -214,7 +236,11 @@ class _Checker:
                 hints=hints,
             )
         self.used.add(node.name)
-        value = placeholder_value(node.name, self.placeholders[node.name])
+        try:
+            value = placeholder_value(node.name, self.placeholders[node.name])
+        except LrdslError as err:
+            err.span = err.span or node.span
+            raise
         return CNum(A.Num(value.value, value.unit, span=node.span), node.span, unit=value.unit is not None)
 
     # -------------------------------------------------------------- operators
@@ -269,9 +295,13 @@ class _Checker:
     def kind_error(self, value: object, node: object, wanted: str, why: str) -> LrdslError:
         span = getattr(node, "span", None) or getattr(value, "span", None)
         if isinstance(value, CWord):
+            span = value.span  # where the word is written, which may be inside a binding
             if value.word in ("true", "false"):
                 return ArgumentError(f"expected {wanted}, got {value.word}", span, code="E0305", label=why)
-            hints = did_you_mean(value.word, [*self.bindings, "base", "prev", *REGISTRY])
+            pool = [*self.bindings, "base", "prev", *(REGISTRY if "schedule" in wanted else ())]
+            hints = did_you_mean(value.word, pool)
+            if value.word in ("nan", "inf", "infinity", "NaN", "Inf"):
+                hints = ["numbers are finite: there is no nan or inf literal"]
             if value.word in REGISTRY:
                 hints = [f"'{value.word}' is a primitive: call it, e.g. {REGISTRY[value.word].signature}"]
             return UnknownNameError(
@@ -467,9 +497,11 @@ def _parts(value: object) -> tuple[object, ...]:
     return ()
 
 
-def expanded_size(value: object, memo: dict[int, int]) -> int:
-    """How many parts ``value`` has with every shared subtree counted each time
-    it is used; iterative and linear in the number of distinct objects."""
+def expanded_size(value: object, memo: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """``(parts, depth)`` of ``value`` with every shared subtree counted each
+    time it is used; iterative and linear in the number of distinct objects.
+    Number wrappers (:class:`CNum`, :class:`CConst`) add no depth, so depth matches the
+    parser's count for an expression written out."""
     stack: list[tuple[object, bool]] = [(value, False)]
     while stack:
         node, done = stack.pop()
@@ -478,7 +510,9 @@ def expanded_size(value: object, memo: dict[int, int]) -> int:
             continue
         parts = _parts(node)
         if done:
-            memo[key] = 1 + sum(memo[id(p)] for p in parts)
+            size = 1 + sum(memo[id(p)][0] for p in parts)
+            depth = max((memo[id(p)][1] for p in parts), default=0) + (0 if isinstance(node, (CNum, CConst)) else 1)
+            memo[key] = (size, depth)
         else:
             stack.append((node, True))
             stack.extend((p, False) for p in parts if id(p) not in memo)

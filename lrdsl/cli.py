@@ -124,6 +124,29 @@ def _parser() -> argparse.ArgumentParser:
     context(ck, False)
     ck.set_defaults(run=_cmd_check)
 
+    tr = sub.add_parser(
+        "translate",
+        help="the lrdsl text of a HuggingFace scheduler type",
+        description="Print the lrdsl text of transformers.get_scheduler(TYPE, ...): "
+        "compile it with base_lr = the optimizer's lr.",
+    )
+    tr.add_argument("type", metavar="TYPE", help="linear, cosine, cosine_with_restarts, polynomial, constant, ...")
+    tr.add_argument("--num-warmup-steps", type=int, default=0, metavar="N")
+    tr.add_argument("--num-training-steps", type=int, default=None, metavar="N")
+    tr.add_argument(
+        "--lr-init", type=_number, default=None, metavar="X", help="the optimizer's default lr (HF's lr_init)"
+    )
+    tr.add_argument("--steps", type=_count, default=None, metavar="N", help="only steps 0..N-1 need to match")
+    tr.add_argument(
+        "-k",
+        dest="kwargs",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a scheduler argument, e.g. -k num_cycles=2",
+    )
+    tr.set_defaults(run=_cmd_translate)
+
     ls = sub.add_parser("list", help="the primitive catalogue")
     ls.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
     ls.set_defaults(run=_cmd_list)
@@ -388,6 +411,45 @@ def phase_table(sched: Schedule) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------- translate
+
+
+def _cmd_translate(args: argparse.Namespace) -> int:
+    from .translate import from_hf
+
+    kwargs: dict[str, object] = {}
+    for item in args.kwargs:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise _Usage(f"-k takes NAME=VALUE, got {item!r}")
+        kwargs[name] = _literal(value)
+    text = from_hf(
+        args.type,
+        args.num_warmup_steps,
+        args.num_training_steps,
+        steps=args.steps,
+        lr_init=args.lr_init,
+        **kwargs,
+    )
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def _literal(value: str) -> object:
+    """-k values: ints, floats, true/false/none, else the text itself."""
+    lowered = value.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered == "none":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
 # ---------------------------------------------------------------- list
 
 
@@ -404,6 +466,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
             else f"{p.signature}\n    {p.summary}\n"
         )
     return 0
+
+
+def code_table() -> str:
+    """The README's error-code table, generated from lrdsl.errors.CODES."""
+    from .errors import CODES
+
+    return "\n".join(["| code | meaning |", "| --- | --- |", *(f"| {c} | {m} |" for c, m in CODES.items())])
 
 
 def primitive_table() -> str:

@@ -177,9 +177,15 @@ class _Compiler:
         return float(a) ** float(b)
 
     def real(self, c: CNum, prev: object) -> float:
-        x = float(self.exact(c, prev))
-        if not math.isfinite(x):  # pragma: no cover - literals cannot make inf/nan
-            raise ValueDomainError("not a finite number", c.span, code="E0105")
+        exact = self.exact(c, prev)
+        try:
+            x = float(exact)
+        except OverflowError:
+            x = math.inf
+        if not math.isfinite(x):
+            raise ValueDomainError("number too large for a float64", c.span, code="E0105", label="overflows")
+        if x == 0.0 and exact != 0:
+            raise ValueDomainError("number too small for a float64", c.span, code="E0105", label="underflows to 0")
         return x
 
     def steps(self, c: CNum, what: str, minimum: int) -> int:
@@ -188,8 +194,10 @@ class _Compiler:
         if c.unit:
             n = math.floor(x + Fraction(1, 2))  # whole steps, halves rounded up
             if n < minimum and x >= 0:
+                from .printer import to_text
+
                 raise ValueDomainError(
-                    f"{what} {_show(x)} rounds to {n} steps",
+                    f"{what} is {to_text(c.expr)} = {_show(x)} steps, which rounds to {n}",
                     c.span,
                     code="E0403",
                     label=f"rounds to {n}",
@@ -298,7 +306,8 @@ class _Compiler:
 
     def prim_error(self, c: CCall, err: ParamError) -> LrdslError:
         span = c.arg_spans.get(err.param, c.span)
-        return ValueDomainError(f"{c.prim.name}: {err}", span, code=err.code, label="here")
+        message = str(err) if str(err).startswith(c.prim.name) else f"{c.prim.name}: {err}"
+        return ValueDomainError(message, span, code=err.code, label="here")
 
     # ------------------------------------------------------------ lengths
 
@@ -403,7 +412,7 @@ class _Compiler:
         if body.length is None:
             raise CompositionError(
                 f"repeat needs a bounded schedule, and '{body.label}' is unbounded",
-                c.args["schedule"].span,  # type: ignore[attr-defined]
+                c.arg_spans.get("schedule", c.span),
                 code="E0604",
                 label="unbounded",
                 hints=["bound it with steps=N (or cycles=N for periodic primitives)"],
@@ -411,7 +420,7 @@ class _Compiler:
         if any(node.op == "plateau" for node in body.walk()):
             raise CompositionError(
                 "a plateau cannot be repeated: its cuts follow the metric, not the step",
-                c.args["schedule"].span,  # type: ignore[attr-defined]
+                c.arg_spans.get("schedule", c.span),
                 code="E0607",
                 label="contains plateau(...)",
             )
@@ -428,6 +437,7 @@ class _Compiler:
     def chain(self, c: CSeq, span: int | None, fill: bool, prev: object) -> Node:
         items = c.items
         n = len(items)
+        where = c.item_spans or tuple(i.span for i in items)  # type: ignore[attr-defined]
         lengths = [self.measure(i) for i in items]
         elastic = [i for i in range(n - 1) if lengths[i] is None]
         if len(elastic) > 1:
@@ -445,7 +455,7 @@ class _Compiler:
                 raise CompositionError(
                     f"'{_text(items[i])}' has no length of its own and is not the last segment, so it"
                     " fills what the other segments leave of the total steps, but the total is not known",
-                    items[i].span,  # type: ignore[attr-defined]
+                    where[i],
                     code="E0601",
                     label="elastic segment",
                     hints=[
@@ -460,7 +470,7 @@ class _Compiler:
                 raise CompositionError(
                     f"the other segments take {used} of the {span} total steps, leaving nothing for"
                     f" the elastic segment '{_text(items[i])}'",
-                    items[i].span,  # type: ignore[attr-defined]
+                    where[i],
                     code="E0603",
                     label="no steps left",
                     hints=["raise the total, or shorten the bounded segments"],
@@ -510,9 +520,16 @@ def _text(c: object) -> str:
 
 
 def _show(x: Fraction | float) -> str:
-    if isinstance(x, Fraction):
-        return str(x.numerator) if x.denominator == 1 else repr(float(x))
-    return repr(x)
+    """A number for a message: whole numbers without '.0', huge ones short."""
+    try:
+        f = float(x)
+    except OverflowError:
+        return "a number beyond float64"
+    if isinstance(x, Fraction) and x.denominator == 1 and abs(x) < 10**15:
+        return str(x.numerator)
+    if f.is_integer() and abs(f) < 1e15:
+        return str(int(f))
+    return repr(f)
 
 
 def left_limit(node: Node, at: int) -> float:

@@ -5,7 +5,8 @@ compile but are probably not what was meant.  They never fail a check.
 - a segment that starts after the last of the total steps;
 - a learning rate that reaches 0 (or below) before the end;
 - a warmup whose first step is 0 (the first update does nothing);
-- a schedule that ends before the total and holds its last value from there.
+- a schedule that ends before the total and holds its last value from there;
+- a learning rate that is not finite (a growth factor overflowing, say).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def lint(sched: Schedule) -> list[str]:
             )
     horizon = total if total is not None else sched.program.root.length
     if horizon:
+        bad = _first_nonfinite(sched, horizon)
+        if bad is not None:
+            out.append(f"the lr is not finite ({sched(bad)}) from step {bad} on")
         low = min(ph.lo for ph, (s, _n) in zip(phases, segments) if s < horizon)
         if low <= 0:
             step = _first_nonpositive(sched, horizon)
@@ -65,6 +69,17 @@ def _first_nonpositive(sched: Schedule, horizon: int) -> int | None:
         for i in hit:
             if not _warmup_start(sched, int(steps[i])):
                 return int(steps[i])
+    return None
+
+
+def _first_nonfinite(sched: Schedule, horizon: int) -> int | None:
+    import numpy as np
+
+    for start in range(0, horizon, 1 << 20):
+        steps = np.arange(start, min(horizon, start + (1 << 20)), dtype=np.int64)
+        hit = np.flatnonzero(~np.isfinite(sched.values(steps)))
+        if hit.size:
+            return int(steps[hit[0]])
     return None
 
 

@@ -166,7 +166,7 @@ def drive(src: str, build: Callable[[str, list[object], Span], object]) -> objec
     # one stack entry per symbol: (state, value, start, end, depth)
     stack: list[tuple[int, object, int, int, int]] = [(T.START_STATE, None, 0, 0, 0)]
     prev: _Tok | None = None
-    brackets = 0
+    opened: list[_Tok] = []  # brackets not closed yet, for messages and the depth limit
     for tok in _tokens(src):
         kind = tok.type
         if kind == "$BAD":
@@ -178,16 +178,16 @@ def drive(src: str, build: Callable[[str, list[object], Span], object]) -> objec
                 hints=_char_hints(tok.text),
             )
         if kind in _OPENERS:
-            brackets += 1
-            if brackets > MAX_DEPTH:
+            opened.append(tok)
+            if len(opened) > MAX_DEPTH:
                 raise _too_deep(Span(tok.start, tok.end))
-        elif kind in _CLOSERS:
-            brackets -= 1
+        elif kind in _CLOSERS and opened:
+            opened.pop()
         trail: list[list[tuple[int, object, int, int, int]]] = []  # popped, for messages
         while True:
             act = actions[stack[-1][0]].get(kind)
             if act is None:
-                raise _unexpected(tok, _undo(stack, trail), prev)
+                raise _unexpected(tok, _undo(stack, trail), prev, opened, src)
             if act >= 0:
                 stack.append((act, tok, tok.start, tok.end, 0))
                 prev = tok
@@ -315,21 +315,28 @@ def _char_hints(ch: str) -> list[str]:
     return []
 
 
-def _unexpected(tok: _Tok, states: list[int], prev: _Tok | None) -> LrdslSyntaxError:
+def _unexpected(tok: _Tok, states: list[int], prev: _Tok | None, opened: list[_Tok], src: str) -> LrdslSyntaxError:
     expected = _acceptable(states)
     words = describe_expected(expected)
     if tok.type == _END:
+        hints = []
+        if opened:
+            from .errors import line_col
+
+            line, col = line_col(src, opened[-1].start)
+            hints.append(f"the '{opened[-1].text}' at line {line}, column {col} is not closed")
         return LrdslSyntaxError(
             "unexpected end of input",
             Span(tok.start, tok.start),
             code="E0103",
             label=f"expected {words}",
+            hints=hints,
         )
     shown = tok.text if len(tok.text) <= 20 else tok.text[:17] + "..."
     what = {"NAME": "name", "NUMBER": "number", "PLACEHOLDER": "placeholder"}.get(tok.type)
     hints = []
-    if "SEMICOLON" in expected and _END not in expected:
-        hints.append("end each binding with ';'")
+    if prev is not None and prev.type == "NUMBER" and tok.type == "NAME" and prev.end == tok.start:
+        hints.append("number suffixes are k (thousand), M (million), ep (epochs) and % (of the total steps)")
     elif (
         prev is not None
         and prev.type == "NAME"
@@ -337,6 +344,15 @@ def _unexpected(tok: _Tok, states: list[int], prev: _Tok | None) -> LrdslSyntaxE
         and "COMMA" in expected
     ):
         hints.append(f"a keyword argument is written {prev.text}={tok.text}")
+    elif (
+        prev is not None
+        and prev.type == "NAME"
+        and "LPAR" in expected
+        and tok.type in ("NUMBER", "NAME", "PLACEHOLDER", "LSQB")
+    ):
+        hints.append(f"to call {prev.text}, write {prev.text}(...)")
+    elif "SEMICOLON" in expected and _END not in expected:
+        hints.append("end each binding with ';'")
     elif tok.type in ("NAME", "NUMBER", "PLACEHOLDER", "LPAR") and "COMMA" in expected:
         hints.append("separate arguments with ','")
     elif tok.type in ("NAME", "NUMBER", "LPAR") and "__ANON_0" in expected:
@@ -375,7 +391,12 @@ def _number(tok: _Tok) -> Num:
     value: int | float
     whole = "." not in digits and "e" not in digits and "E" not in digits
     if scale:  # exact decimal scaling: 1.5k is 1500, not 1500.0000000000002
-        exact = Decimal(digits) * scale
+        try:
+            exact = Decimal(digits) * scale
+        except ArithmeticError:  # beyond Decimal's exponent range: 1e1000000k
+            raise LrdslSyntaxError(
+                f"number {tok.text} is too large for a float64", span, code="E0105", label="overflows to infinity"
+            ) from None
         value = int(exact) if whole else float(exact)
     elif whole:
         value = int(digits)

@@ -171,3 +171,17 @@ def test_eval_does_not_import_frameworks():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})
     assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_translate_a_huggingface_scheduler(capsys):
+    code, out, _ = run(
+        ["translate", "cosine", "--num-warmup-steps", "100", "--num-training-steps", "1000", "--steps", "1000"], capsys
+    )
+    assert code == 0
+    text = out.strip()
+    s = lrdsl.compile(text, base_lr=2e-5)
+    # HF's lambda by hand: step/100 in the warmup, then 0.5*(1+cos(pi*progress))
+    assert s(50) == pytest.approx(1e-5) and s(100) == pytest.approx(2e-5)
+    assert s(550) == pytest.approx(2e-5 * 0.5, rel=1e-12)
+    code, _, err = run(["translate", "linaer"], capsys)
+    assert code == 2 and "did you mean 'linear'?" in err

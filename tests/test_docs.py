@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lrdsl.cli import primitive_table
+from lrdsl.cli import code_table, primitive_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -23,3 +23,10 @@ def test_readme_opens_with_the_two_setup_commands():
     assert len(commands) == 2
     assert commands[0].startswith("pip install -e . && lrdsl eval ")
     assert commands[1] == 'pip install -e ".[test]" && pytest'
+
+
+def test_readme_error_code_table_is_generated_from_the_codes():
+    text = README.read_text(encoding="utf-8")
+    start = text.index("<!-- codes:start -->") + len("<!-- codes:start -->\n")
+    end = text.index("<!-- codes:end -->")
+    assert text[start:end].strip() == code_table().strip()

@@ -457,10 +457,11 @@ NOAM = Primitive(
 
 def piecewise_prepare(a: Mapping[str, Any]) -> dict[str, Any]:
     if len(a["values"]) != len(a["boundaries"]) + 1:
+        nb = len(a["boundaries"])
         raise ParamError(
             "values",
-            f"piecewise needs one more value than boundaries: {len(a['boundaries'])} boundaries"
-            f" take {len(a['boundaries']) + 1} values, got {len(a['values'])}",
+            f"piecewise needs one more value than boundaries: {nb} boundar{'y takes' if nb == 1 else 'ies take'}"
+            f" {nb + 1} values, got {len(a['values'])}",
         )
     return dict(a)
 
