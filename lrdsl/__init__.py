@@ -31,6 +31,15 @@ from .ir import Phase, Program
 from .schedule import Schedule, compile
 from .syntax import parse
 
+
+def load(path: str, key: str | None = None, **kwargs: object) -> Schedule:
+    """Compile the schedule stored at ``key`` (``a.b.c``) in a YAML, TOML or JSON
+    file; see :mod:`lrdsl.config`."""
+    from .config import load as _load
+
+    return _load(path, key, **kwargs)
+
+
 __all__ = [
     "ArgumentError",
     "CompositionError",
@@ -48,5 +57,6 @@ __all__ = [
     "backend",
     "backend_reason",
     "compile",
+    "load",
     "parse",
 ]

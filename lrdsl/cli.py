@@ -17,16 +17,12 @@ from .errors import LimitError, LrdslError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Iterator, Sequence
-    from typing import TextIO
+    from collections.abc import Sequence
 
     from .schedule import Schedule
 
 #: The most steps ``lrdsl eval`` evaluates in one run (values are streamed in chunks).
 MAX_EVAL_STEPS = 2**40
-#: Table output shows every step up to this many, then a sample.
-TABLE_ROWS = 200
-_CHUNK = 1 << 16
 
 
 class _Usage(Exception):
@@ -81,20 +77,27 @@ def _parser() -> argparse.ArgumentParser:
     version = f"lrdsl {__version__} (backend: {backend()}{'; ' + reason if reason else ''})"
     parser = argparse.ArgumentParser(
         prog="lrdsl",
-        description="Evaluate and check learning-rate schedules written in the lrdsl language.",
+        description="Evaluate, check and plot learning-rate schedules written in the lrdsl language.",
     )
     parser.add_argument("--version", action="version", version=version)
     parser.set_defaults(command=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def context(p: argparse.ArgumentParser, steps_required: bool) -> None:
-        p.add_argument("expr", metavar="EXPR", help="the schedule; '-' reads stdin, '@FILE' reads a file")
+    def context(p: argparse.ArgumentParser, steps_required: bool, many: bool = False) -> None:
+        if many:
+            p.add_argument("exprs", metavar="EXPR", nargs="+", help="schedules to draw together")
+        else:
+            p.add_argument(
+                "expr", metavar="EXPR", nargs="?", help="the schedule; '-' reads stdin, '@FILE' reads a file"
+            )
+            p.add_argument("--config", metavar="FILE", help="read the schedule from a YAML, TOML or JSON file")
+            p.add_argument("--key", metavar="A.B.C", help="where in --config the schedule is")
         p.add_argument(
             "--steps",
             type=_count,
             required=steps_required,
             metavar="N",
-            help="evaluate steps 0..N-1; N is also the total steps unless --total is given",
+            help="steps 0..N-1; N is also the total steps unless --total is given",
         )
         p.add_argument("--total", type=_count, metavar="T", help="total steps for %% lengths and elastic segments")
         p.add_argument("--base-lr", type=_number, default=None, metavar="X", help="what 'base' means (default 1.0)")
@@ -111,7 +114,11 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="print the learning rate at steps 0..N-1")
     context(ev, True)
     ev.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
-    ev.add_argument("--plot", metavar="-", help="'-': print only the terminal plot")
+    ev.add_argument("--every", type=_count, metavar="K", help="only every K-th step (0, K, 2K, ...)")
+    ev.add_argument("--at", type=_step_list, metavar="T1,T2,...", help="only these steps")
+    ev.add_argument(
+        "--plot", metavar="FILE", help="'-': print only the terminal plot; FILE.png or FILE.svg: also draw it"
+    )
     ev.add_argument("--log", action="store_true", help="plot on a log scale")
     ev.add_argument(
         "--metrics",
@@ -123,6 +130,21 @@ def _parser() -> argparse.ArgumentParser:
     ck = sub.add_parser("check", help="check a schedule: canonical form, phases and warnings")
     context(ck, False)
     ck.set_defaults(run=_cmd_check)
+
+    ex = sub.add_parser("explain", help="the phase table with every parameter resolved")
+    context(ex, False)
+    ex.set_defaults(run=_cmd_explain)
+
+    pl = sub.add_parser("plot", help="draw schedules to a PNG or SVG file (needs matplotlib)")
+    context(pl, True, many=True)
+    pl.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.png or FILE.svg")
+    pl.add_argument("--log", action="store_true", help="log-scale y axis")
+    pl.add_argument("--title", help="the title (default: the schedule)")
+    pl.set_defaults(run=_cmd_plot)
+
+    cp = sub.add_parser("compare", help="how two schedules differ over steps 0..N-1")
+    context(cp, True, many=True)
+    cp.set_defaults(run=_cmd_compare)
 
     tr = sub.add_parser(
         "translate",
@@ -151,6 +173,18 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--markdown", action="store_true", help="as the README's Markdown table")
     ls.set_defaults(run=_cmd_list)
     return parser
+
+
+def _step_list(text: str) -> list[int]:
+    import argparse
+
+    try:
+        steps = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected steps like 0,100,1000, got {text!r}") from None
+    if not steps or min(steps) < 0:
+        raise argparse.ArgumentTypeError(f"steps are whole numbers >= 0, got {text!r}")
+    return steps
 
 
 def _count(text: str) -> int:
@@ -220,24 +254,46 @@ def _defines(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _compile(args: argparse.Namespace) -> Schedule:
+def _compile(args: argparse.Namespace, expr: str | None = None) -> Schedule:
+    """The schedule the arguments describe: EXPR, '-', '@FILE' or --config/--key,
+    with the command line's context over the file's."""
     from .schedule import compile as compile_schedule
 
-    text = read_expr(args.expr)
+    context: dict[str, object] = {}
+    where = ""
+    if expr is None:
+        expr = args.expr
+        if getattr(args, "config", None) is not None:
+            if expr is not None:
+                raise _Usage("give EXPR or --config, not both")
+            from .config import entry
+
+            text, context = entry(args.config, args.key)
+            where = f"the schedule comes from {args.config}" + (f" at {args.key}" if args.key else "")
+        elif expr is None:
+            raise _Usage("give a schedule: EXPR, '-', '@FILE' or --config FILE --key A.B")
+        elif getattr(args, "key", None) is not None:
+            raise _Usage("--key goes with --config")
+    if not context and expr is not None:
+        text = read_expr(expr)
     total = args.total if args.total is not None else args.steps
-    return compile_schedule(
-        text,
-        base_lr=args.base_lr,
-        total_steps=total,
-        steps_per_epoch=args.steps_per_epoch,
-        **_defines(args.define),
-    )
+    cli = {"base_lr": args.base_lr, "total_steps": total, "steps_per_epoch": args.steps_per_epoch}
+    context.update({k: v for k, v in cli.items() if v is not None})
+    context.update(_defines(args.define))
+    try:
+        return compile_schedule(text, **context)  # type: ignore[arg-type]
+    except LrdslError as err:
+        if where:
+            err.hints = (*err.hints, where)
+        raise
 
 
 # ---------------------------------------------------------------- eval
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from . import report
+
     sched = _with_metrics(_compile(args), args.metrics, args.steps)
     n = args.steps
     if n > MAX_EVAL_STEPS:
@@ -245,18 +301,23 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             f"--steps {n} is more than lrdsl eval evaluates in one run ({MAX_EVAL_STEPS})",
             code="E0704",
         )
+    if args.every is not None and args.at is not None:
+        raise _Usage("give --every or --at, not both")
+    plan = report.Steps(n, args.every, args.at)
+    if args.plot not in (None, "-"):
+        from .plot import plot
+
+        plot([(sched.canonical, sched)], n, args.plot, log=args.log)
     out = sys.stdout
     if args.format == "csv":
-        out.write("step,lr\n")
-        for start, vals in _chunks(sched, n):
-            out.write("".join(f"{start + i},{v!r}\n" for i, v in enumerate(vals)))
+        report.write_csv(out, sched, plan)
     elif args.format == "json":
-        _write_json(out, sched, n)
+        report.write_json(out, sched, plan)
     elif args.plot == "-":
-        out.write(_plot(sched, n, args.log) + "\n")
+        out.write(report.terminal_plot(sched, n, args.log) + "\n")
     else:
-        _write_table(out, sched, n)
-        out.write("\n" + _plot(sched, n, args.log) + "\n")
+        report.write_table(out, sched, plan)
+        out.write("\n" + report.terminal_plot(sched, n, args.log) + "\n")
     out.flush()
     return 0
 
@@ -296,80 +357,11 @@ def _read_metrics(path: str) -> list[float]:
     return values
 
 
-def _chunks(sched: Schedule, n: int) -> Iterator[tuple[int, list[float]]]:
-    for start in range(0, n, _CHUNK):
-        yield start, sched_range(sched, start, min(n, start + _CHUNK) - start)
-
-
 def sched_range(sched: Schedule, start: int, count: int) -> list[float]:
     """Values at ``start .. start+count-1`` as Python floats."""
-    kernel = sched._kernel
-    if kernel is not None:
-        return kernel.range_list(start, count)  # type: ignore[attr-defined, no-any-return]
-    import numpy as np
+    from .report import values
 
-    return sched.values(np.arange(start, start + count, dtype=np.int64)).tolist()  # type: ignore[attr-defined, no-any-return]
-
-
-def _write_json(out: TextIO, sched: Schedule, n: int) -> None:
-    import json
-
-    head = {
-        "schedule": sched.canonical,
-        "base_lr": sched.base_lr,
-        "total_steps": sched.total_steps,
-        "steps_per_epoch": sched.steps_per_epoch,
-    }
-    out.write("{" + json.dumps(head)[1:-1] + ', "step": [')
-    for start in range(0, n, _CHUNK):
-        stop = min(n, start + _CHUNK)
-        out.write((", " if start else "") + ", ".join(map(str, range(start, stop))))
-    out.write('], "lr": [')
-    for start, vals in _chunks(sched, n):
-        out.write((", " if start else "") + ", ".join(repr(v) for v in vals))
-    out.write("]}\n")
-
-
-def _sample_steps(sched: Schedule, n: int) -> list[int]:
-    if n <= TABLE_ROWS:
-        return list(range(n))
-    picks = {round(i * (n - 1) / (TABLE_ROWS - 1)) for i in range(TABLE_ROWS)}
-    for phase in sched.phases:
-        for s in (phase.start - 1, phase.start):
-            if 0 <= s < n:
-                picks.add(s)
-    return sorted(picks)
-
-
-def _write_table(out: TextIO, sched: Schedule, n: int) -> None:
-    steps = _sample_steps(sched, n)
-    width = max(4, len(str(n - 1)))
-    out.write(f"{'step':>{width}}  lr\n")
-    lines = []
-    for t in steps:
-        lines.append(f"{t:>{width}}  {sched(t)!r}")
-    out.write("\n".join(lines) + "\n")
-    if len(steps) < n:
-        out.write(
-            f"(showing {len(steps)} of {n} steps: every phase boundary and an even sample; --format csv gives all)\n"
-        )
-
-
-def _plot(sched: Schedule, n: int, log: bool) -> str:
-    from .termplot import braille
-
-    if n <= 4096:
-        vals = sched_range(sched, 0, n)
-        return braille(vals, log=log)
-    # a min/max-preserving sample: 120 columns x 64 evenly spaced steps each
-    cols = 120
-    vals = []
-    for c in range(cols):
-        lo = c * n // cols
-        hi = max(lo + 1, (c + 1) * n // cols)
-        stride = max(1, (hi - lo) // 64)
-        vals.extend(sched(t) for t in range(lo, hi, stride))
-    return braille(vals, first_step=0, last_step=n - 1, log=log)
+    return values(sched, range(start, start + count))
 
 
 # ---------------------------------------------------------------- check
@@ -377,38 +369,62 @@ def _plot(sched: Schedule, n: int, log: bool) -> str:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from .lint import lint
+    from .report import phase_table
 
     sched = _compile(args)
     out = sys.stdout
     out.write(sched.canonical + "\n\n")
     out.write(phase_table(sched) + "\n")
-    warnings = lint(sched)
-    for w in warnings:
+    for w in lint(sched):
         print(f"warning: {w}", file=sys.stderr)
     return 0
 
 
-def phase_table(sched: Schedule) -> str:
-    """start, end, segment, value at start and the range of values, one phase a row."""
-    rows = [("start", "end", "segment", "first", "min", "max")]
-    for ph in sched.phases:
-        rows.append(
-            (
-                str(ph.start),
-                "inf" if ph.end is None else str(ph.end),
-                ph.text,
-                f"{ph.first:.6g}",
-                f"{ph.lo:.6g}",
-                f"{ph.hi:.6g}",
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for r in rows:
-        cells = [r[0].rjust(widths[0]), r[1].rjust(widths[1]), r[2].ljust(widths[2])]
-        cells += [c.rjust(w) for c, w in zip(r[3:], widths[3:])]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .report import explain_text
+
+    sched = _compile(args)
+    text = explain_text(sched, rich=_use_rich())
+    if text is not None:
+        sys.stdout.write(text + "\n")
+    return 0
+
+
+def _use_rich() -> bool:
+    """rich tables on a terminal that takes colour, when rich is installed."""
+    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+        return False
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from .plot import plot
+
+    schedules = [_compile(args, e) for e in args.exprs]
+    plot([(s.canonical, s) for s in schedules], args.steps, args.output, log=args.log, title=args.title)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .report import compare
+
+    if len(args.exprs) != 2:
+        raise _Usage(f"compare takes two schedules, got {len(args.exprs)}")
+    a, b = (_compile(args, e) for e in args.exprs)
+    result = compare(a, b, args.steps)
+    out = sys.stdout
+    if result["identical"]:
+        out.write(f"identical over steps 0..{args.steps - 1}\n")
+        return 0
+    out.write(f"first difference at step {result['first_difference']}\n")
+    out.write(f"max |a-b|       {result['max_abs']:.6g} at step {result['max_abs_at']}\n")
+    out.write(f"max |a-b|/|a|   {result['max_rel']:.6g} at step {result['max_rel_at']}\n")
+    return 1
 
 
 # ---------------------------------------------------------------- translate

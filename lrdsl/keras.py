@@ -38,7 +38,7 @@ def compute_dtypes() -> tuple[str, str]:
     if keras.backend.backend() == "jax":
         import jax
 
-        if not jax.config.jax_enable_x64:
+        if not jax.config.jax_enable_x64:  # type: ignore[attr-defined]
             return "float32", "int32"
     return "float64", "int64"
 

@@ -1,0 +1,116 @@
+"""Plots of schedules as PNG or SVG files, with matplotlib (``pip install
+lrdsl[plot]``), imported only here.
+
+``plot([(label, schedule), ...], steps, path)`` draws each schedule over steps
+``0..steps-1``, shades and labels the phases of the first one, and writes the
+file (format from the extension).  Long schedules are drawn from an even sample
+that keeps every phase boundary, so a plot of 10**9 steps costs what a plot of
+10**5 does.
+"""
+
+from __future__ import annotations
+
+from .errors import LrdslError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .schedule import Schedule
+
+#: Steps drawn per curve at most (more are sampled evenly, boundaries kept).
+MAX_POINTS = 200_000
+_PHASE_COLOURS = ("#4C72B0", "#DD8452")
+
+
+def _steps(schedules: Sequence[Schedule], n: int) -> list[int]:
+    if n <= MAX_POINTS:
+        return list(range(n))
+    picks = {round(i * (n - 1) / (MAX_POINTS - 1)) for i in range(MAX_POINTS)}
+    for sched in schedules:
+        for phase in sched.phases:
+            for s in (phase.start - 1, phase.start):
+                if 0 <= s < n:
+                    picks.add(s)
+    return sorted(picks)
+
+
+def plot(
+    items: Sequence[tuple[str, Schedule]],
+    steps: int,
+    path: str,
+    *,
+    log: bool = False,
+    title: str | None = None,
+) -> None:
+    """Write a plot of ``items`` (label, schedule) over ``steps`` steps to ``path``."""
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if suffix not in ("png", "svg"):
+        raise LrdslError(f"a plot is written as .png or .svg, not {path!r}", code="E0305")
+    try:
+        import matplotlib
+    except ImportError:
+        raise LrdslError("plotting needs matplotlib", code="E0305", hints=["pip install 'lrdsl[plot]'"]) from None
+    if "matplotlib.pyplot" not in __import__("sys").modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .report import values
+
+    xs = _steps([s for _, s in items], steps)
+    height = 4 + 0.22 * (len(items) if len(items) > 1 else 0)
+    fig, ax = plt.subplots(figsize=(8, height), dpi=100)
+    first = items[0][1]
+    _shade(ax, first, steps, log)
+    # every step drawn: a step holds its value until the next (stairs stay square)
+    style = "steps-post" if len(xs) == steps else "default"
+    for label, sched in items:
+        ys = np.asarray(values(sched, xs))
+        if log:
+            ys = np.where(ys > 0, ys, np.nan)
+        ax.plot(xs, ys, linewidth=1.6, label=label, drawstyle=style, solid_joinstyle="round")
+    ax.set_xlim(0, max(1, steps - 1))
+    ax.set_xlabel("step")
+    ax.set_ylabel("learning rate")
+    if log:
+        ax.set_yscale("log")
+    else:
+        from matplotlib.ticker import FuncFormatter
+
+        ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.grid(True, linewidth=0.4, alpha=0.5)
+    ax.spines[["top", "right"]].set_visible(False)
+    if len(items) > 1:  # below the axes, where no curve runs
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncol=1)
+    ax.set_title(title if title is not None else (items[0][0] if len(items) == 1 else ""), fontsize=9, loc="left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _shade(ax, sched: Schedule, steps: int, log: bool) -> None:  # type: ignore[no-untyped-def]
+    """Alternate light bands for the phases, named at the top when wide enough."""
+    from matplotlib.transforms import blended_transform_factory
+
+    phases = [p for p in sched.phases if p.start < steps]
+    if len(phases) < 2:
+        return
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    for i, phase in enumerate(phases):
+        end = steps - 1 if phase.end is None else min(phase.end, steps - 1)
+        ax.axvspan(phase.start, end, color=_PHASE_COLOURS[i % 2], alpha=0.07, linewidth=0)
+        if phase.start > 0:
+            ax.axvline(phase.start, color="0.5", linewidth=0.6, linestyle=(0, (3, 3)))
+        if (end - phase.start) / max(1, steps) >= 0.07:
+            ax.text(
+                (phase.start + end) / 2,
+                0.98,
+                phase.kind,
+                transform=trans,
+                ha="center",
+                va="top",
+                fontsize=7,
+                color="0.35",
+            )

@@ -1,0 +1,268 @@
+"""What the ``lrdsl`` command prints: evaluated steps as CSV, JSON or a table,
+the phase table, ``explain`` and ``compare``.
+
+Steps are produced and evaluated in chunks (a contiguous range goes to the
+kernel's range path, a sample to its sorted path), so ``--steps 10**9 --every
+10**6`` touches a thousand steps and a long CSV streams in constant memory.
+Nothing here imports numpy when the C kernel is built.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any, TextIO
+
+    from .schedule import Schedule
+
+CHUNK = 1 << 16
+#: The table view shows every step up to this many, then a sample.
+TABLE_ROWS = 200
+
+
+class Steps:
+    """The steps to print: ``0..n-1``, every ``every``-th of them, or ``at``."""
+
+    def __init__(self, n: int, every: int | None = None, at: Sequence[int] | None = None) -> None:
+        self.n = n
+        self.every = every or 1
+        self.at = None if at is None else list(at)
+
+    @property
+    def count(self) -> int:
+        if self.at is not None:
+            return len(self.at)
+        return (self.n + self.every - 1) // self.every
+
+    @property
+    def contiguous(self) -> bool:
+        return self.at is None and self.every == 1
+
+    def chunks(self) -> Iterator[list[int] | range]:
+        if self.at is not None:
+            for i in range(0, len(self.at), CHUNK):
+                yield self.at[i : i + CHUNK]
+            return
+        span = CHUNK * self.every
+        for start in range(0, self.n, span):
+            yield range(start, min(self.n, start + span), self.every)
+
+
+def values(sched: Schedule, steps: list[int] | range) -> list[float]:
+    """The schedule at ``steps`` as Python floats (the kernel without numpy)."""
+    kernel = sched._kernel
+    if kernel is not None:
+        if isinstance(steps, range) and steps.step == 1:
+            return kernel.range_list(steps.start, len(steps))  # type: ignore[no-any-return]
+        if list(steps) == sorted(steps):
+            out = array("d", bytes(8 * len(steps)))
+            if kernel.values(array("q", steps), out) == 0:
+                return out.tolist()
+    import numpy as np
+
+    return sched.values(np.asarray(list(steps), dtype=np.int64)).tolist()  # type: ignore[no-any-return]
+
+
+def write_csv(out: TextIO, sched: Schedule, plan: Steps) -> None:
+    out.write("step,lr\n")
+    for chunk in plan.chunks():
+        out.write("".join(f"{t},{v!r}\n" for t, v in zip(chunk, values(sched, chunk))))
+
+
+def write_json(out: TextIO, sched: Schedule, plan: Steps) -> None:
+    """``{"schedule": ..., context ..., "step": [...], "lr": [...]}``, streamed."""
+    import json
+
+    head = {
+        "schedule": sched.canonical,
+        "base_lr": sched.base_lr,
+        "total_steps": sched.total_steps,
+        "steps_per_epoch": sched.steps_per_epoch,
+    }
+    out.write("{" + json.dumps(head)[1:-1] + ', "step": [')
+    for i, chunk in enumerate(plan.chunks()):
+        out.write((", " if i else "") + ", ".join(map(str, chunk)))
+    out.write('], "lr": [')
+    for i, chunk in enumerate(plan.chunks()):
+        out.write((", " if i else "") + ", ".join(repr(v) for v in values(sched, chunk)))
+    out.write("]}\n")
+
+
+def table_steps(sched: Schedule, plan: Steps) -> tuple[list[int], bool]:
+    """The steps the table shows and whether that is a sample."""
+    if plan.count <= TABLE_ROWS:
+        return [t for chunk in plan.chunks() for t in chunk], False
+    if plan.at is not None:
+        picks = {plan.at[round(i * (len(plan.at) - 1) / (TABLE_ROWS - 1))] for i in range(TABLE_ROWS)}
+        return sorted(picks), True
+    last = (plan.count - 1) * plan.every
+    picks = {round(i * (plan.count - 1) / (TABLE_ROWS - 1)) * plan.every for i in range(TABLE_ROWS)}
+    if plan.every == 1:
+        for phase in sched.phases:
+            for s in (phase.start - 1, phase.start):
+                if 0 <= s <= last:
+                    picks.add(s)
+    return sorted(picks), True
+
+
+def write_table(out: TextIO, sched: Schedule, plan: Steps) -> None:
+    steps, sampled = table_steps(sched, plan)
+    width = max(4, len(str(steps[-1] if steps else 0)))
+    out.write(f"{'step':>{width}}  lr\n")
+    lines = [f"{t:>{width}}  {v!r}" for t, v in zip(steps, values(sched, steps))]
+    out.write("\n".join(lines) + "\n")
+    if sampled:
+        out.write(
+            f"(showing {len(steps)} of {plan.count} steps: every phase boundary and an even sample; --format csv gives all)\n"
+        )
+
+
+def terminal_plot(sched: Schedule, n: int, log: bool) -> str:
+    """A braille chart of steps 0..n-1, min/max preserving when n is large."""
+    from .termplot import braille
+
+    if n <= 4096:
+        return braille(values(sched, range(n)), log=log)
+    cols = 120
+    samples: list[int] = []
+    for c in range(cols):
+        lo = c * n // cols
+        hi = max(lo + 1, (c + 1) * n // cols)
+        samples.extend(range(lo, hi, max(1, (hi - lo) // 64)))
+    return braille(values(sched, samples), first_step=0, last_step=n - 1, log=log)
+
+
+# ---------------------------------------------------------------- phases and explain
+
+
+def phase_table(sched: Schedule) -> str:
+    """start, end, segment, value at start and the range of values, one phase a row."""
+    rows: list[tuple[str, ...]] = [("start", "end", "segment", "first", "min", "max")]
+    for ph in sched.phases:
+        rows.append(
+            (
+                str(ph.start),
+                "inf" if ph.end is None else str(ph.end),
+                ph.text,
+                f"{ph.first:.6g}",
+                f"{ph.lo:.6g}",
+                f"{ph.hi:.6g}",
+            )
+        )
+    return _align(rows, left=(2,))
+
+
+def _align(rows: list[tuple[str, ...]], left: tuple[int, ...] = ()) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        cells = [c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+#: Parameters that are tables or bookkeeping, not what the user wrote.
+_HIDDEN = {"starts", "real_starts", "lengths", "firsts", "ends", "lrs", "cuts", "levels", "steps", "t_mul_table"}
+
+
+def explain_rows(sched: Schedule) -> list[dict[str, Any]]:
+    """One row a phase: where it runs, what it is with every parameter resolved,
+    and the values it takes."""
+    rows = []
+    for (start, node), phase in zip(sched.program.segments(), sched.phases):
+        params = {k: v for k, v in node.params.items() if not k.startswith("_") and k not in _HIDDEN}
+        last = None
+        if phase.end is not None:
+            last = sched(phase.end - 1)
+        rows.append(
+            {
+                "start": start,
+                "end": phase.end,
+                "segment": phase.text,
+                "primitive": node.op,
+                "resolved": ", ".join(f"{k}={_short(v)}" for k, v in params.items()),
+                "lr at start": phase.first,
+                "lr at end": last,
+                "min": phase.lo,
+                "max": phase.hi,
+            }
+        )
+    return rows
+
+
+def _short(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (tuple, list)):
+        items = [_short(v) for v in value[:6]]
+        return "[" + ", ".join(items) + (", ..." if len(value) > 6 else "") + "]"
+    return str(value)
+
+
+def explain_text(sched: Schedule, rich: bool) -> str | None:
+    """The explain table as plain text, or ``None`` after printing it with rich."""
+    rows = explain_rows(sched)
+    header = ["start", "end", "segment", "resolved", "lr at start", "lr at end", "min", "max"]
+
+    def cell(row: dict[str, Any], key: str) -> str:
+        v = row[key]
+        if v is None:
+            return "inf" if key == "end" else "-"
+        return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+    if rich:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=sched.canonical)
+        for h in header:
+            table.add_column(h, justify="left" if h in ("segment", "resolved") else "right")
+        for row in rows:
+            table.add_row(*(cell(row, h) for h in header))
+        Console().print(table)
+        return None
+    lines = [sched.canonical, ""]
+    for row in rows:
+        end = "inf" if row["end"] is None else row["end"]
+        lines.append(f"[{row['start']}, {end})  {row['segment']}")
+        lines.append(f"    {row['primitive']}: {row['resolved']}")
+        lines.append(
+            "    lr {} -> {}, min {}, max {}".format(
+                *(cell(row, k) for k in ("lr at start", "lr at end", "min", "max"))
+            )
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- compare
+
+
+def compare(a: Schedule, b: Schedule, n: int) -> dict[str, Any]:
+    """The largest absolute and relative differences over steps 0..n-1, and the
+    first step where the two differ at all."""
+    worst_abs: tuple[float, int | None] = (0.0, None)
+    worst_rel: tuple[float, int | None] = (0.0, None)
+    first = None
+    for chunk in Steps(n).chunks():
+        for t, x, y in zip(chunk, values(a, chunk), values(b, chunk)):
+            if x != y:
+                if first is None:
+                    first = t
+                d = abs(x - y)
+                if d > worst_abs[0]:
+                    worst_abs = (d, t)
+                scale = max(abs(x), abs(y))
+                r = d / scale if scale else 0.0
+                if r > worst_rel[0]:
+                    worst_rel = (r, t)
+    return {
+        "identical": first is None,
+        "first_difference": first,
+        "max_abs": worst_abs[0],
+        "max_abs_at": worst_abs[1],
+        "max_rel": worst_rel[0],
+        "max_rel_at": worst_rel[1],
+    }
