@@ -200,9 +200,10 @@ static inline double f_cyclic(double r, double c, double t, const double *f, con
     else if (ip[2] == 2) height = height * pow(f[2], t);
     return f[0] + height;
 }
+/* torch's (b - a) * pct + a, as a weighted mean: both weights are >= 0 in the
+   phase, so a value near 0 keeps its relative precision (no cancellation). */
 static inline double f_phase_lin(double t, double s0, double e, double a, double b) {
-    double pct = (t - s0) / (e - s0);
-    return (b - a) * pct + a;
+    return (a * (e - t) + b * (t - s0)) / (e - s0);
 }
 
 /* ---------------------------------------------------------- scalar primitives */

@@ -304,7 +304,8 @@ def _phase(xp, first, s0, e, a, b, cos):  # type: ignore[no-untyped-def]
         if cos:  # torch: b + (a - b)/2 * (cos(pi*pct) + 1)
             h = raised_cosine(xp, math.pi * pct, (e - step) / (e - s0) * HALF_PI, pct <= 0.5)
             return b + (a - b) * h
-        return (b - a) * pct + a
+        # torch's (b - a) * pct + a as a weighted mean: no cancellation near 0
+        return (a * (e - step) + b * (step - s0)) / (e - s0)
 
     return phase
 
