@@ -20,16 +20,16 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-import numpy as np
 from keras import ops
 
 from .backends.reference import evaluate
+from .backends.tensor import TensorOps, keras_lib
 from .errors import LrdslError, UnsupportedError
 from .reactive import Feedback
 from .schedule import Schedule
 from .schedule import compile as compile_schedule
 
-__all__ = ["DSLCallback", "DSLSchedule", "KerasOps", "callback"]
+__all__ = ["DSLCallback", "DSLSchedule", "callback"]
 
 
 def compute_dtypes() -> tuple[str, str]:
@@ -41,68 +41,6 @@ def compute_dtypes() -> tuple[str, str]:
         if not jax.config.jax_enable_x64:  # type: ignore[attr-defined]
             return "float32", "int32"
     return "float64", "int64"
-
-
-class KerasOps:
-    """The array namespace of :mod:`lrdsl.backends.ops` over ``keras.ops``.
-
-    ``piecewise`` evaluates every piece on its own clamped local time and
-    selects with ``where``, so each formula only ever sees steps inside its
-    piece (no NaN or inf from a formula outside its domain, even unselected).
-    """
-
-    name = "keras"
-
-    def __init__(self, fdtype: str, idtype: str) -> None:
-        self.fdtype = fdtype
-        self.idtype = idtype
-        self.sin = ops.sin
-        self.cos = ops.cos
-        self.exp = ops.exp
-        self.log = ops.log
-        self.sqrt = ops.sqrt
-        self.where = ops.where
-        self.minimum = ops.minimum
-        self.maximum = ops.maximum
-        self.floordiv = ops.floor_divide
-
-    def f(self, x: Any) -> Any:
-        if isinstance(x, (int, float)):  # straight to the dtype: not through float32
-            return ops.convert_to_tensor(x, dtype=self.fdtype)
-        return ops.cast(x, self.fdtype)
-
-    def power(self, a: Any, b: Any) -> Any:
-        return ops.power(self.f(a), self.f(b))
-
-    def full(self, t: Any, value: float) -> Any:
-        return ops.full(ops.shape(t), value, dtype=self.fdtype)
-
-    def searchsorted(self, table: Any, t: Any, side: str) -> Any:
-        if len(table) == 0:
-            return ops.zeros_like(t)
-        tab = ops.convert_to_tensor(np.asarray(table, dtype=np.int64), dtype=self.idtype)
-        hit = (tab <= ops.expand_dims(t, -1)) if side == "right" else (tab < ops.expand_dims(t, -1))
-        return ops.sum(ops.cast(hit, self.idtype), axis=-1)
-
-    def take(self, table: Any, i: Any) -> Any:
-        return ops.take(ops.convert_to_tensor(np.asarray(table, dtype=np.float64), dtype=self.fdtype), i)
-
-    def piecewise(self, t: Any, starts: Any, fns: Any) -> Any:
-        out = None
-        for k, fn in enumerate(fns):
-            lo = starts[k]
-            hi = starts[k + 1] if k + 1 < len(starts) else None
-            if hi is not None and hi <= lo:
-                continue  # an empty piece
-            local = ops.maximum(t - lo, 0)
-            if hi is not None:
-                local = ops.minimum(local, hi - lo - 1)
-            value = fn(local)
-            out = value if out is None else ops.where(t >= lo, value, out)
-        return out
-
-    def periodic(self, t: Any, period: int, fn: Any) -> Any:
-        return fn(t - ops.floor_divide(t, period) * period)
 
 
 @keras.saving.register_keras_serializable(package="lrdsl")
@@ -148,7 +86,7 @@ class DSLSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def __call__(self, step: Any) -> Any:
         fdtype, idtype = compute_dtypes()
         t = ops.maximum(ops.cast(step, idtype), 0)
-        value = evaluate(KerasOps(fdtype, idtype), self.schedule.program.root, t)
+        value = evaluate(TensorOps(keras_lib(), fdtype, idtype), self.schedule.program.root, t)
         return ops.cast(value, keras.config.floatx())
 
     def get_config(self) -> dict[str, Any]:
@@ -252,3 +190,4 @@ def callback(schedule: str | Schedule, **kwargs: Any) -> DSLCallback:
     """``lrdsl.keras.callback(text, base_lr=None, per="epoch", monitor="val_loss",
     verbose=0, total_steps=None, steps_per_epoch=None, **placeholders)``."""
     return DSLCallback(schedule, **kwargs)
+

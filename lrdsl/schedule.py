@@ -136,6 +136,12 @@ class Schedule:
 
         return DSLSchedule(self, **kwargs)
 
+    def to_optax(self) -> Any:
+        """A jit-traceable ``step -> lr`` function for optax (imports jax)."""
+        from .jax import to_optax
+
+        return to_optax(self)
+
     def with_base(self, base_lr: float) -> Schedule:
         """The same schedule text compiled for another ``base`` (e.g. a param group's lr)."""
         if base_lr == self.base_lr:

@@ -17,7 +17,7 @@ CARD = "warmup(5) >> cosine_restarts(10, t_mul=2, m_mul=0.9) >> const(1e-6)"
 
 
 def test_import_is_light():
-    code = "import sys, lrdsl; print(sorted(m for m in ('numpy', 'lark', 'torch', 'keras', 'tensorflow', 'matplotlib') if m in sys.modules))"
+    code = "import sys, lrdsl; print(sorted(m for m in ('numpy', 'lark', 'torch', 'keras', 'tensorflow', 'jax', 'optax', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

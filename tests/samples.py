@@ -1,0 +1,32 @@
+"""Schedules shared by the emitter precision tests (Keras, JAX)."""
+
+from __future__ import annotations
+
+# a schedule per primitive (test_primitives.py::test_emitter_samples_cover_every_primitive keeps it so)
+SAMPLES = [
+    ("const(3e-4)", {}),
+    ("hold(10, value=0.3) >> linear(90, end=0.01)", {}),
+    ("linear(1000, start=0.5, end=1e-4)", {}),
+    ("warmup(100, shape=cos) >> warmup(100, start=0.1, shape=exp) >> const(0.9)", {}),
+    ("cosine(5000, min=1e-5)", {}),
+    ("step(300, gamma=0.37)", {}),
+    ("multistep([7, 400, 4123], gamma=0.5)", {}),
+    ("exp(0.9993)", {}),
+    ("exp(0.5, every=700, staircase=true)", {}),
+    ("poly(3000, power=2.5, end=1e-4)", {}),
+    ("inverse_time(100, 0.7)", {}),
+    ("inverse_time(100, 0.7, staircase=true)", {}),
+    ("inverse_sqrt(400, warmup=200)", {}),
+    ("noam(400, d_model=512)", {}),
+    ("piecewise([100, 2000, 7000], [0.1, 0.05, 0.01, 0.002])", {}),
+    ("cosine_restarts(37, t_mul=1.5, m_mul=0.8, alpha=0.01)", {}),
+    ("cosine_restarts(11, t_mul=3)", {}),
+    ("cosine_restarts(250, t_mul=1, m_mul=0.95)", {}),
+    ("cyclic(300, low=1e-3, mode=triangular2, down=70)", {}),
+    ("cyclic(300, low=1e-3, mode=exp_range, gamma=0.9997)", {}),
+    ("one_cycle(8000, pct_start=0.25, three_phase=true)", {}),
+    ("one_cycle(8000, anneal=linear)", {}),
+    ("repeat(cosine(500, min=0.01), 6, decay=0.7) >> const(1e-4)", {}),
+    ("max(cosine(4000), 0.02) * 0.5 + min(exp(0.999), 0.3)", {}),
+    ("warmup(5%) >> cosine_restarts(5%, t_mul=2, m_mul=0.9) >> const(1e-6)", {"total_steps": 9000}),
+]
