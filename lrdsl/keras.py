@@ -20,16 +20,18 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 from .backends.reference import evaluate
 from .backends.tensor import TensorOps, keras_lib
 from .errors import LrdslError, UnsupportedError
+from .rangetest import RangeTestResult, run
 from .reactive import Feedback
 from .schedule import Schedule
 from .schedule import compile as compile_schedule
 
-__all__ = ["DSLCallback", "DSLSchedule", "callback"]
+__all__ = ["DSLCallback", "DSLSchedule", "callback", "range_test"]
 
 
 def compute_dtypes() -> tuple[str, str]:
@@ -191,3 +193,65 @@ def callback(schedule: str | Schedule, **kwargs: Any) -> DSLCallback:
     verbose=0, total_steps=None, steps_per_epoch=None, **placeholders)``."""
     return DSLCallback(schedule, **kwargs)
 
+
+def range_test(
+    model: keras.Model,
+    x: Any,
+    y: Any,
+    batch_size: int = 32,
+    start: float = 1e-7,
+    end: float = 10.0,
+    steps: int = 100,
+    schedule: str = "exp",
+    *,
+    beta: float = 0.98,
+    diverge: float = 4.0,
+) -> RangeTestResult:
+    """The LR range test on a compiled Keras model: one ``train_on_batch`` per
+    step on consecutive ``batch_size`` slices of ``x``/``y`` (wrapping around),
+    with the optimizer's lr raised from ``start`` to ``end`` along an lrdsl ramp,
+    until the smoothed loss exceeds ``diverge`` times its best.
+
+    The model's weights, the optimizer's variables (iterations, momenta, lr) and
+    the metrics are restored afterwards.  The model must be compiled with a
+    plain float learning rate (a ``LearningRateSchedule`` cannot be overridden).
+    See :mod:`lrdsl.rangetest` for how the suggestions are made.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        raise LrdslError("the range test needs a compiled model (model.compile(optimizer=..., loss=...))", code="E0305")
+    if not isinstance(optimizer._learning_rate, keras.Variable):
+        raise LrdslError(
+            "the range test sets the optimizer's lr, so compile the model with a float learning_rate, not a schedule",
+            code="E0305",
+        )
+    n = len(x[0]) if isinstance(x, (list, tuple)) else len(x)
+    if n == 0 or batch_size < 1:
+        raise LrdslError(f"the range test needs data and batch_size >= 1, got {n} rows, {batch_size}", code="E0401")
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    weights = model.get_weights()
+    saved = [keras.ops.convert_to_numpy(v) for v in optimizer.variables]
+
+    def take(data: Any, i: list[int]) -> Any:
+        if isinstance(data, (list, tuple)):
+            return type(data)(take(d, i) for d in data)
+        return np.take(data, i, axis=0)
+
+    position = 0
+
+    def train_step(lr: float) -> float:
+        nonlocal position
+        index = [(position + k) % n for k in range(min(batch_size, n))]
+        position = (position + batch_size) % n
+        optimizer.learning_rate = lr
+        logs = model.train_on_batch(take(x, index), take(y, index), return_dict=True)
+        return float(keras.ops.convert_to_numpy(logs["loss"]))
+
+    try:
+        return run(train_step, start, end, steps, schedule, beta=beta, diverge=diverge)
+    finally:
+        model.set_weights(weights)
+        for variable, value in zip(optimizer.variables, saved):
+            variable.assign(value)
+        model.reset_metrics()
