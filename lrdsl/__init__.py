@@ -14,6 +14,8 @@ when used.  ``import lrdsl`` imports neither numpy nor lark.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._version import __version__
 from .backends import backend, backend_reason
 from .errors import (
@@ -40,6 +42,33 @@ def load(path: str, key: str | None = None, **kwargs: object) -> Schedule:
     return _load(path, key, **kwargs)
 
 
+def from_torch(scheduler: object, *, group: int = 0, steps: int | None = None) -> str:
+    """The lrdsl text of a ``torch.optim.lr_scheduler`` object; see :mod:`lrdsl.translate`."""
+    from .translate import from_torch as _from_torch
+
+    return _from_torch(scheduler, group=group, steps=steps)
+
+
+def from_keras(schedule: object, *, steps: int | None = None) -> str:
+    """The lrdsl text of a ``keras.optimizers.schedules`` object; see :mod:`lrdsl.translate`."""
+    from .translate import from_keras as _from_keras
+
+    return _from_keras(schedule, steps=steps)
+
+
+def from_hf(
+    lr_scheduler_type: str,
+    num_warmup_steps: int = 0,
+    num_training_steps: int | None = None,
+    **kwargs: Any,
+) -> str:
+    """The lrdsl text of a HuggingFace ``lr_scheduler_type`` (``steps=``, ``lr_init=`` and the
+    scheduler's own keyword arguments in ``kwargs``); see :mod:`lrdsl.translate`."""
+    from .translate import from_hf as _from_hf
+
+    return _from_hf(lr_scheduler_type, num_warmup_steps, num_training_steps, **kwargs)
+
+
 __all__ = [
     "ArgumentError",
     "CompositionError",
@@ -57,6 +86,9 @@ __all__ = [
     "backend",
     "backend_reason",
     "compile",
+    "from_hf",
+    "from_keras",
+    "from_torch",
     "load",
     "parse",
 ]

@@ -47,7 +47,7 @@ torch = pytest.importorskip("torch")
 from torch.optim import lr_scheduler as L  # noqa: E402
 
 import lrdsl  # noqa: E402
-from lrdsl.translate import from_hf, from_keras, from_torch  # noqa: E402
+from lrdsl import from_hf, from_keras, from_torch  # noqa: E402  (the top-level names)
 
 pytestmark = pytest.mark.usefixtures("backend")
 
