@@ -291,15 +291,17 @@ def test_warmup_then_plateau_in_model_fit():
 # ---------------------------------------------------------------- another backend
 
 
-def test_the_schedule_runs_on_the_torch_backend():
-    pytest.importorskip("torch")
+@pytest.mark.parametrize("other", ["torch", "jax"])
+def test_the_schedule_runs_on_the_other_backends(other):
+    """A fit on the torch and JAX Keras backends (JAX without x64: in float32)."""
+    pytest.importorskip(other)
     code = textwrap.dedent(
-        """
+        f"""
         import os
-        os.environ["KERAS_BACKEND"] = "torch"
+        os.environ["KERAS_BACKEND"] = "{other}"
         import numpy as np, keras, lrdsl
         from lrdsl.keras import DSLSchedule
-        assert keras.backend.backend() == "torch"
+        assert keras.backend.backend() == "{other}"
         text = "warmup(5) >> cosine_restarts(10, t_mul=2, m_mul=0.9) >> const(1e-6)"
         sched = DSLSchedule(text, base_lr=1e-3, total_steps=100)
         got = keras.ops.convert_to_numpy(sched(keras.ops.arange(120, dtype="int64"))).astype("float64")
@@ -312,7 +314,7 @@ def test_the_schedule_runs_on_the_torch_backend():
         print("ok", int(model.optimizer.iterations))
         """
     )
-    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    env = {**os.environ, "KERAS_BACKEND": other}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-2:] == ["ok", "8"]
