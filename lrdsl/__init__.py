@@ -14,8 +14,6 @@ when used.  ``import lrdsl`` imports neither numpy nor lark.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._version import __version__
 from .backends import backend, backend_reason
 from .errors import (
@@ -32,6 +30,10 @@ from .errors import (
 from .ir import Phase, Program
 from .schedule import Schedule, compile
 from .syntax import parse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def load(path: str, key: str | None = None, **kwargs: object) -> Schedule:

@@ -10,6 +10,7 @@ plain Python for single steps).
 from __future__ import annotations
 
 import operator
+from operator import attrgetter
 
 from . import backends
 from .backends.ops import ScalarOps
@@ -155,9 +156,18 @@ class Schedule:
 
     # ------------------------------------------------------------ evaluation
 
-    def __call__(self, step: int) -> float:
-        """The learning rate at ``step`` (completed steps, from 0)."""
-        return self._call(step)  # type: ignore[no-any-return]
+    if TYPE_CHECKING:
+
+        def __call__(self, step: int) -> float:
+            """The learning rate at ``step`` (completed steps, from 0)."""
+    else:
+        # ``sched(t)`` calls the kernel's checked scalar call directly: Python
+        # looks ``__call__`` up on the type and binds it through this C-level
+        # property, which costs a third of a Python method's frame (the frame
+        # was more than half the cost of ``sched(t)``, see BENCHMARKS.md).
+        __call__ = property(
+            attrgetter("_call"), doc="The learning rate at ``step`` (completed steps, from 0): ``sched(t)``."
+        )
 
     def _reference_call(self, step: int) -> float:
         return float(evaluate(_SCALAR, self.program.root, _step(step)))
