@@ -340,37 +340,32 @@ CLONES static void v_linear(double *out, int32_t n, double t0, double N, double 
 #pragma omp simd
     for (int32_t i = 0; i < n; i++) out[i] = f_linear(t0 + (double)i, N, a, b);
 }
+/* out[i] = EXPR for i in [lo, hi), in a loop the compiler vectorizes */
+#define SIMD_FILL(lo, hi, EXPR)                                                                                    \
+    _Pragma("omp simd") for (int32_t i = (lo); i < (hi); i++) out[i] = (EXPR)
+
+/* The first half of a raised-cosine branch FORM over t = t0 + i: vrc_first_lo on
+ * one side of `split`, vrc_first_hi on the other (hi before split when hi_first). */
+#define FIRST_HALF(FORM, ...)                                                                                      \
+    do {                                                                                                           \
+        if (hi_first) {                                                                                            \
+            SIMD_FILL(0, split, FORM(vrc_first_hi, t0 + (double)i, __VA_ARGS__));                                  \
+            SIMD_FILL(split, n, FORM(vrc_first_lo, t0 + (double)i, __VA_ARGS__));                                  \
+        } else {                                                                                                   \
+            SIMD_FILL(0, split, FORM(vrc_first_lo, t0 + (double)i, __VA_ARGS__));                                  \
+            SIMD_FILL(split, n, FORM(vrc_first_hi, t0 + (double)i, __VA_ARGS__));                                  \
+        }                                                                                                          \
+    } while (0)
+
 CLONES static void v_cosine_1(double *out, int32_t n, double t0, double N, double pk, double mn, int32_t split, int hi_first) {
-    /* elements [0, split) use one form, [split, n) the other */
-    if (hi_first) {
-#pragma omp simd
-        for (int32_t i = 0; i < split; i++) out[i] = COSINE_1(vrc_first_hi, t0 + (double)i, N, pk, mn);
-#pragma omp simd
-        for (int32_t i = split; i < n; i++) out[i] = COSINE_1(vrc_first_lo, t0 + (double)i, N, pk, mn);
-    } else {
-#pragma omp simd
-        for (int32_t i = 0; i < split; i++) out[i] = COSINE_1(vrc_first_lo, t0 + (double)i, N, pk, mn);
-#pragma omp simd
-        for (int32_t i = split; i < n; i++) out[i] = COSINE_1(vrc_first_hi, t0 + (double)i, N, pk, mn);
-    }
+    FIRST_HALF(COSINE_1, N, pk, mn);
 }
 CLONES static void v_cosine_2(double *out, int32_t n, double t0, double N, double pk, double mn) {
 #pragma omp simd
     for (int32_t i = 0; i < n; i++) out[i] = COSINE_2(vrc_second, t0 + (double)i, N, pk, mn);
 }
 CLONES static void v_warmcos_1(double *out, int32_t n, double t0, double N, double a, double b, int32_t split, int hi_first) {
-    /* elements [0, split) use one form, [split, n) the other */
-    if (hi_first) {
-#pragma omp simd
-        for (int32_t i = 0; i < split; i++) out[i] = WARMCOS_1(vrc_first_hi, t0 + (double)i, N, a, b);
-#pragma omp simd
-        for (int32_t i = split; i < n; i++) out[i] = WARMCOS_1(vrc_first_lo, t0 + (double)i, N, a, b);
-    } else {
-#pragma omp simd
-        for (int32_t i = 0; i < split; i++) out[i] = WARMCOS_1(vrc_first_lo, t0 + (double)i, N, a, b);
-#pragma omp simd
-        for (int32_t i = split; i < n; i++) out[i] = WARMCOS_1(vrc_first_hi, t0 + (double)i, N, a, b);
-    }
+    FIRST_HALF(WARMCOS_1, N, a, b);
 }
 CLONES static void v_warmcos_2(double *out, int32_t n, double t0, double N, double a, double b) {
 #pragma omp simd
@@ -381,18 +376,7 @@ CLONES static void v_warmexp(double *out, int32_t n, double t0, double N, double
     for (int32_t i = 0; i < n; i++) out[i] = f_warmexp(t0 + (double)i, N, a, b);
 }
 CLONES static void v_restart_1(double *out, int32_t n, double t0, double B, double L, double mi, double pk, double mn, int32_t split, int hi_first) {
-    /* elements [0, split) use one form, [split, n) the other */
-    if (hi_first) {
-#pragma omp simd
-        for (int32_t i = 0; i < split; i++) out[i] = RESTART_1(vrc_first_hi, t0 + (double)i, B, L, mi, pk, mn);
-#pragma omp simd
-        for (int32_t i = split; i < n; i++) out[i] = RESTART_1(vrc_first_lo, t0 + (double)i, B, L, mi, pk, mn);
-    } else {
-#pragma omp simd
-        for (int32_t i = 0; i < split; i++) out[i] = RESTART_1(vrc_first_lo, t0 + (double)i, B, L, mi, pk, mn);
-#pragma omp simd
-        for (int32_t i = split; i < n; i++) out[i] = RESTART_1(vrc_first_hi, t0 + (double)i, B, L, mi, pk, mn);
-    }
+    FIRST_HALF(RESTART_1, B, L, mi, pk, mn);
 }
 CLONES static void v_restart_2(double *out, int32_t n, double t0, double Bn, double L, double mi, double pk,
                                double mn) {
@@ -430,10 +414,8 @@ CLONES static void v_phase(double *out, int32_t n, double t0, double s0, double 
         for (int32_t i = 0; i < n; i++) out[i] = f_phase_lin(t0 + (double)i, s0, e, a, b);
     } else if (kind == 1) {
         int32_t split = cross_at(t0, n, s0 + (e - s0) / 4, 1);
-#pragma omp simd
-        for (int32_t i = 0; i < split; i++) out[i] = PHASE_COS_1(vrc_first_lo, t0 + (double)i, s0, e, a, b);
-#pragma omp simd
-        for (int32_t i = split; i < n; i++) out[i] = PHASE_COS_1(vrc_first_hi, t0 + (double)i, s0, e, a, b);
+        int hi_first = 0;
+        FIRST_HALF(PHASE_COS_1, s0, e, a, b);
     } else {
 #pragma omp simd
         for (int32_t i = 0; i < n; i++) out[i] = PHASE_COS_2(vrc_second, t0 + (double)i, s0, e, a, b);
