@@ -109,6 +109,10 @@ class DSLScheduler(LRScheduler):
         self.last_epoch = t
         if metrics is not None:
             self._report(metrics, t)
+        self._apply(t)
+
+    def _apply(self, t: int) -> None:
+        """Set every group's lr to its value at step ``t`` (in place for a tensor lr)."""
         lrs = []
         for group, f in zip(self.optimizer.param_groups, self._calls):
             lr = f(t)
@@ -124,10 +128,7 @@ class DSLScheduler(LRScheduler):
         """Feed a metric without advancing the step (e.g. once per epoch when
         ``step()`` runs per batch); a cut applies from the current step."""
         self._report(metrics, self.last_epoch)
-        t = self.last_epoch
-        for group, f in zip(self.optimizer.param_groups, self._calls):
-            group["lr"] = f(t)
-        self._last_lr = [f(t) for f in self._calls]
+        self._apply(self.last_epoch)
 
     def _report(self, metrics: object, t: int) -> None:
         for i, fb in enumerate(self._feedback):
@@ -192,11 +193,7 @@ class DSLScheduler(LRScheduler):
                 self._calls[i] = self._schedules[i]._call
         self.last_epoch = int(state_dict["last_epoch"])
         self._step_count = int(state_dict["step_count"])
-        t = self.last_epoch
-        lrs = [f(t) for f in self._calls]
-        for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
-        self._last_lr = lrs
+        self._apply(self.last_epoch)
 
 
 def _float(x: object) -> float:

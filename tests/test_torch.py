@@ -121,8 +121,12 @@ def test_tensor_learning_rates_are_updated_in_place():
     sched = DSLScheduler(opt, "linear(4, end=0)")
     opt.step()
     sched.step()
-    assert isinstance(opt.param_groups[0]["lr"], torch.Tensor)
-    assert float(opt.param_groups[0]["lr"]) == pytest.approx(0.0075)
+    lr = opt.param_groups[0]["lr"]
+    assert isinstance(lr, torch.Tensor) and float(lr) == pytest.approx(0.0075)
+    # resuming and feeding a metric keep the same tensor too
+    sched.load_state_dict(sched.state_dict())
+    sched.observe(1.0)
+    assert opt.param_groups[0]["lr"] is lr and float(lr) == pytest.approx(0.0075)
 
 
 # ---------------------------------------------------------------- checkpoints
