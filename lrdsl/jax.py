@@ -24,7 +24,7 @@ import jax.numpy as jnp
 
 from .backends.reference import evaluate
 from .backends.tensor import TensorOps, jax_lib
-from .errors import UnsupportedError
+from .reactive import refuse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,12 +37,7 @@ __all__ = ["to_optax"]
 
 def to_optax(schedule: Schedule) -> Callable[[Any], Any]:
     """An optax-style schedule: ``fn(count) -> lr`` for a step count (array or scalar)."""
-    if any(node.op == "plateau" for node in schedule.program.root.walk()):
-        raise UnsupportedError(
-            "plateau(...) needs a metric, which an optax schedule never sees",
-            code="E0801",
-            hints=["use optax.contrib.reduce_on_plateau, or lrdsl.torch / lrdsl.keras"],
-        )
+    refuse(schedule, "an optax schedule", "use optax.contrib.reduce_on_plateau, or lrdsl.torch / lrdsl.keras")
     root = schedule.program.root
     x64 = bool(jax.config.jax_enable_x64)  # type: ignore[attr-defined]
     fdtype, idtype = ("float64", "int64") if x64 else ("float32", "int32")

@@ -25,9 +25,9 @@ from keras import ops
 
 from .backends.reference import evaluate
 from .backends.tensor import TensorOps, keras_lib
-from .errors import LrdslError, UnsupportedError
+from .errors import LrdslError
 from .rangetest import RangeTestResult, run
-from .reactive import Feedback
+from .reactive import Feedback, refuse
 from .schedule import Schedule
 from .schedule import compile as compile_schedule
 
@@ -78,12 +78,11 @@ class DSLSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.schedule = compile_schedule(
             text, base_lr=base_lr, total_steps=total_steps, steps_per_epoch=steps_per_epoch, **self.placeholders
         )
-        if any(node.op == "plateau" for node in self.schedule.program.root.walk()):
-            raise UnsupportedError(
-                "plateau(...) needs a metric, which a LearningRateSchedule never sees",
-                code="E0801",
-                hints=["use lrdsl.keras.callback(...), which reads the metric at the end of each epoch"],
-            )
+        refuse(
+            self.schedule,
+            "a LearningRateSchedule",
+            "use lrdsl.keras.callback(...), which reads the metric at the end of each epoch",
+        )
 
     def __call__(self, step: Any) -> Any:
         fdtype, idtype = compute_dtypes()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from .errors import LrdslError
+from .errors import LrdslError, UnsupportedError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -198,6 +198,13 @@ def locate(root: Node) -> list[tuple[int, Node, int]]:
         starts = node.params["starts"] if node.op == "seq" else [0] * len(node.kids)
         stack.extend((kid, offset + s) for kid, s in reversed(list(zip(node.kids, starts))))
     return found
+
+
+def refuse(schedule: Schedule, target: str, hint: str) -> None:
+    """For emitters that never see a metric (a Keras schedule, an optax
+    schedule): a schedule with a plateau is an error (E0801)."""
+    if locate(schedule.program.root):
+        raise UnsupportedError(f"plateau(...) needs a metric, which {target} never sees", code="E0801", hints=[hint])
 
 
 def rebuild(schedule: Schedule, plateaus: list[Plateau]) -> Schedule:
