@@ -1,6 +1,31 @@
-"""Schedules shared by the emitter precision tests (Keras, JAX)."""
+"""Schedules and the float32 bound shared by the emitter precision tests
+(Keras, JAX): the emitters against the float64 reference evaluator."""
 
 from __future__ import annotations
+
+import numpy as np
+
+import lrdsl
+
+EPS32 = float(np.finfo(np.float32).eps)
+CARD = "warmup(5) >> cosine_restarts(10, t_mul=2, m_mul=0.9) >> const(1e-6)"
+
+
+def reference(text: str, n: int, **kw: object) -> np.ndarray:
+    """The float64 values at steps 0..n-1."""
+    return lrdsl.compile(text, **kw).values(np.arange(n))  # type: ignore[arg-type]
+
+
+def assert_float32_close(got, want: np.ndarray, peak_ulps: float = 0.0) -> None:  # type: ignore[no-untyped-def]
+    """1e-6 relative, or 1e-9 absolute near zero (the Keras issue's bound), or
+    ``peak_ulps`` float32 ulps of the schedule's peak: an emitter computing in
+    float32 (JAX without x64) needs 2 where a formula subtracts nearly equal
+    values (1cycle's rising cosine)."""
+    got = np.asarray(got, dtype=np.float64)
+    bound = np.maximum(np.maximum(1e-6 * np.abs(want), 1e-9), peak_ulps * EPS32 * np.abs(want).max())
+    bad = np.flatnonzero(np.abs(got - want) > bound)
+    assert bad.size == 0, f"step {bad[0]}: got {got[bad[0]]!r}, reference {want[bad[0]]!r}"
+
 
 # a schedule per primitive (test_primitives.py::test_emitter_samples_cover_every_primitive keeps it so)
 SAMPLES = [

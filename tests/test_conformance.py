@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from parity import mismatches
 
 import lrdsl
 import lrdsl.cli
@@ -32,8 +33,6 @@ pytestmark = pytest.mark.usefixtures("backend")
 CORPUS = Path(__file__).resolve().parent / "conformance"
 VALID = sorted((CORPUS / "valid").glob("*.lrdsl"))
 INVALID = sorted((CORPUS / "invalid").glob("*.lrdsl"))
-RTOL = 1e-12
-ATOL_FRACTION = 1e-15
 # CLI-only (--steps too large), emitter-only, config-file-only (tests/test_tools.py)
 NOT_CORPUS_CODES = {"E0704", "E0801", "E0901"}
 # Lark's terminal names must never reach a user
@@ -81,13 +80,13 @@ def valid_failure(path: Path) -> str | None:
         return f"{path.name}: does not compile:\n{err.render()}"
     steps = np.array(sorted(expect), dtype=np.int64)
     want = np.array([expect[int(t)] for t in steps], dtype=np.float64)
-    tol = RTOL * np.abs(want) + ATOL_FRACTION * float(np.max(np.abs(want)))
+    peak = float(np.max(np.abs(want)))
     problems = []
     for how, got in (
         ("values()", np.asarray(sched.values(steps), dtype=np.float64)),
         ("sched(t)", np.array([sched(int(t)) for t in steps], dtype=np.float64)),
     ):
-        bad = np.nonzero(~(np.abs(got - want) <= tol))[0]
+        bad = mismatches(got, want, peak)
         problems += [
             f"  {how} at step {int(steps[i])}: expected {float(want[i])!r}, got {float(got[i])!r}"
             f" (relative error {abs(got[i] - want[i]) / max(abs(want[i]), 1e-300):.2e})"

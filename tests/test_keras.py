@@ -15,29 +15,18 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 keras = pytest.importorskip("keras")
 
-from samples import SAMPLES  # noqa: E402
+from samples import CARD, SAMPLES, assert_float32_close, reference  # noqa: E402
 
 import lrdsl  # noqa: E402
 from lrdsl.keras import DSLSchedule, callback  # noqa: E402
 
 S = keras.optimizers.schedules
-CARD = "warmup(5) >> cosine_restarts(10, t_mul=2, m_mul=0.9) >> const(1e-6)"
-
-
-def reference(text: str, n: int, **kw: object) -> np.ndarray:
-    return lrdsl.compile(text, **kw).values(np.arange(n))
 
 
 def keras_values(sched, steps: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
     return np.asarray(
         keras.ops.convert_to_numpy(sched(keras.ops.convert_to_tensor(steps, dtype="int64"))), dtype=np.float64
     )
-
-
-def assert_float32_close(got: np.ndarray, want: np.ndarray) -> None:
-    """The issue's bound: 1e-6 relative, or 1e-9 absolute near zero."""
-    bad = np.flatnonzero(np.abs(got - want) > np.maximum(1e-6 * np.abs(want), 1e-9))
-    assert bad.size == 0, f"step {bad[0]}: keras {got[bad[0]]!r} reference {want[bad[0]]!r}"
 
 
 @pytest.mark.parametrize(("text", "kw"), SAMPLES, ids=[s[0] for s in SAMPLES])

@@ -47,11 +47,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 keras = pytest.importorskip("keras")
 from keras.optimizers import schedules as S  # noqa: E402
+from parity import ATOL_FRACTION, RTOL, around, assert_parity, mismatches  # noqa: E402
 
 import lrdsl  # noqa: E402
 
-RTOL = 1e-12
-ATOL_FRACTION = 1e-15  # absolute floor, as a fraction of the schedule's peak
 N_STEPS = 20_001
 f64 = np.float64
 
@@ -78,30 +77,6 @@ def keras_mapped(schedule: Callable, steps: np.ndarray) -> np.ndarray:
 def keras_each(schedule: Callable, steps) -> np.ndarray:
     """One call per step, ``schedule(np.int64(k))``, as an optimizer calls it."""
     return np.array([float(_to_numpy(schedule(np.int64(k)))) for k in steps], dtype=np.float64)
-
-
-def mismatches(got: np.ndarray, expected: np.ndarray, peak: float, allowance: float = 0.0) -> np.ndarray:
-    tol = RTOL * np.abs(expected) + ATOL_FRACTION * peak + allowance
-    return np.nonzero(~(np.abs(got - expected) <= tol))[0]
-
-
-def assert_parity(got, expected, steps, peak: float, what: str, allowance: float = 0.0) -> None:
-    got = np.asarray(got, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
-    steps = np.asarray(steps)
-    assert got.shape == expected.shape == steps.shape
-    bad = mismatches(got, expected, peak, allowance)
-    if bad.size:
-        rows = "\n".join(
-            f"  step {steps[i]}: expected {expected[i]!r}, got {got[i]!r}, diff {got[i] - expected[i]:.3e}"
-            for i in bad[:8]
-        )
-        pytest.fail(f"{what}: {bad.size} of {steps.size} steps differ beyond tolerance\n{rows}")
-
-
-def around(points, limit: int) -> tuple[int, ...]:
-    out = {q for p in points for q in (p - 1, p, p + 1) if 0 <= q < limit}
-    return tuple(sorted(out))
 
 
 def multiples(every: int, limit: int) -> list[int]:

@@ -43,12 +43,11 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+from parity import RTOL, around, assert_parity  # noqa: E402
 from torch.optim import lr_scheduler as L  # noqa: E402
 
 import lrdsl  # noqa: E402
 
-RTOL = 1e-12
-ATOL_FRACTION = 1e-15  # absolute floor, as a fraction of the schedule's peak
 EPS = float(np.finfo(np.float64).eps)
 HOLD_STEPS = 10_000  # how far past a bounded segment's end the hold is checked
 
@@ -87,33 +86,6 @@ def torch_closed_form(make: Callable, lr: float, n: int, momentum: float = 0.0) 
         sched.last_epoch = k
         out[k] = sched._get_closed_form_lr()[0]
     return out
-
-
-def assert_parity(
-    got: np.ndarray,
-    expected: np.ndarray,
-    steps: np.ndarray,
-    peak: float,
-    what: str,
-    allowance: np.ndarray | float = 0.0,
-) -> None:
-    got = np.asarray(got, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
-    assert got.shape == expected.shape == steps.shape
-    tol = RTOL * np.abs(expected) + ATOL_FRACTION * peak + allowance
-    bad = np.nonzero(~(np.abs(got - expected) <= tol))[0]
-    if bad.size:
-        rows = "\n".join(
-            f"  step {steps[i]}: expected {expected[i]!r}, got {got[i]!r}, diff {got[i] - expected[i]:.3e}"
-            for i in bad[:8]
-        )
-        pytest.fail(f"{what}: {bad.size} of {steps.size} steps differ beyond tolerance\n{rows}")
-
-
-def around(points, limit: int) -> tuple[int, ...]:
-    """Each point with its neighbours -1 and +1, kept inside [0, limit)."""
-    out = {q for p in points for q in (p - 1, p, p + 1) if 0 <= q < limit}
-    return tuple(sorted(out))
 
 
 def restart_starts(n: int, t_mul: int, limit: int) -> list[int]:

@@ -16,23 +16,9 @@ import os
 
 import numpy as np
 import pytest
+from parity import assert_parity
 
 import lrdsl
-
-RTOL = 1e-12
-ATOL_FRACTION = 1e-15
-
-
-def assert_parity(got, expected, steps, peak: float, what: str) -> None:
-    got = np.asarray(got, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
-    steps = np.asarray(steps)
-    assert got.shape == expected.shape == steps.shape
-    tol = RTOL * np.abs(expected) + ATOL_FRACTION * peak
-    bad = np.nonzero(~(np.abs(got - expected) <= tol))[0]
-    if bad.size:
-        rows = "\n".join(f"  step {steps[i]}: expected {expected[i]!r}, got {got[i]!r}" for i in bad[:8])
-        pytest.fail(f"{what}: {bad.size} of {steps.size} steps differ beyond tolerance\n{rows}")
 
 
 def scalar_values(sched: lrdsl.Schedule, steps) -> np.ndarray:

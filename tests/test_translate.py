@@ -44,6 +44,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+from parity import assert_parity  # noqa: E402
 from torch.optim import lr_scheduler as L  # noqa: E402
 
 import lrdsl  # noqa: E402
@@ -51,8 +52,6 @@ from lrdsl import from_hf, from_keras, from_torch  # noqa: E402  (the top-level 
 
 pytestmark = pytest.mark.usefixtures("backend")
 
-RTOL = 1e-12
-ATOL_FRACTION = 1e-15
 EPS = float(np.finfo(np.float64).eps)
 f64 = np.float64
 
@@ -85,19 +84,6 @@ def torch_closed_form(sched, n: int, group: int = 0) -> np.ndarray:
         sched.last_epoch = k
         out[k] = sched._get_closed_form_lr()[group]
     return out
-
-
-def assert_close(got, expected, peak: float, what: str, allowance: np.ndarray | float = 0.0) -> None:
-    got = np.asarray(got, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
-    assert got.shape == expected.shape
-    tol = RTOL * np.abs(expected) + ATOL_FRACTION * peak + allowance
-    bad = np.nonzero(~(np.abs(got - expected) <= tol))[0]
-    if bad.size:
-        rows = "\n".join(
-            f"  step {i}: expected {expected[i]!r}, got {got[i]!r}, diff {got[i] - expected[i]:.3e}" for i in bad[:8]
-        )
-        pytest.fail(f"{what}: {bad.size} of {got.size} steps differ\n{rows}")
 
 
 def lrdsl_values(text: str, base: float, n: int) -> np.ndarray:
@@ -429,7 +415,7 @@ def test_from_torch_values(c: TorchCase) -> None:
     expected = torch_reference(c.id)
     got = lrdsl_values(text, c.base(), c.n)
     allowance = 0.0 if c.cyclic is None else cyclic_allowance(c.n, *c.cyclic)
-    assert_close(got, expected, float(np.max(expected)), f"{c.id}: {text}", allowance)
+    assert_parity(got, expected, None, float(np.max(expected)), f"{c.id}: {text}", allowance)
 
 
 def test_group_text_serves_every_group_with_the_same_factors() -> None:
@@ -445,7 +431,7 @@ def test_cosine_annealing_within_its_first_descent_is_a_plain_cosine() -> None:
     assert text == "cosine(1000, min=0.0001)"
     o = make_optimizer(0.1)
     expected = torch_values(L.CosineAnnealingLR(o, T_max=1000, eta_min=1e-4), o, 1001)
-    assert_close(lrdsl_values(text, 0.1, 1001), expected, 0.1, text)
+    assert_parity(lrdsl_values(text, 0.1, 1001), expected, None, 0.1, text)
     # the same horizon inside a SequentialLR: the chain stops where the steps do
     o = make_optimizer(0.1)
     seq = L.SequentialLR(o, [L.LinearLR(o, 0.01, total_iters=50), L.CosineAnnealingLR(o, T_max=950)], [50])
@@ -467,7 +453,7 @@ def test_sequential_lr_surprises_pinned() -> None:
     assert vals[:3].tolist() == [0.4, 0.2, 0.1]
     assert vals[3] == pytest.approx(0.4, rel=1e-14) and vals[5] == 10.0
     got = lrdsl_values("exp(0.5, start=0.4, steps=3) >> one_cycle(10, max=10)", 1.0, 8)
-    assert_close(got, vals, 10.0, "pinned")
+    assert_parity(got, vals, None, 10.0, "pinned")
     # a LinearLR cut mid-ramp hands over at its cut value; the next scheduler restarts from base
     o = make_optimizer(1.0)
     seq = L.SequentialLR(o, [L.LinearLR(o, 0.1, 1.0, total_iters=4), L.ExponentialLR(o, gamma=0.5)], milestones=[2])
@@ -848,7 +834,7 @@ def test_from_hf_values(c: HFCase) -> None:
     if c.expect is not None:
         assert text == c.expect
     expected = hf_reference(c.id)
-    assert_close(lrdsl_values(text, c.lr, c.n), expected, c.lr, f"{c.id}: {text}")
+    assert_parity(lrdsl_values(text, c.lr, c.n), expected, None, c.lr, f"{c.id}: {text}")
 
 
 def test_from_hf_plateau_and_horizon() -> None:
@@ -970,7 +956,7 @@ def test_from_keras_values(entry, keras_schedules) -> None:  # type: ignore[no-u
     n = 10_000
     expected = keras_values(keras, schedule, n)
     got = lrdsl_values(text, 123.0, n)  # absolute numbers: any base
-    assert_close(got, expected, peak, f"{cid}: {text}")
+    assert_parity(got, expected, None, peak, f"{cid}: {text}")
 
 
 def test_from_keras_polynomial_cycle_with_a_horizon(keras_schedules) -> None:  # type: ignore[no-untyped-def]
@@ -979,7 +965,7 @@ def test_from_keras_polynomial_cycle_with_a_horizon(keras_schedules) -> None:  #
     _unsupported(lambda: from_keras(schedule), "cycle=True", "steps=N")
     n = 2000
     text = from_keras(schedule, steps=n)
-    assert_close(lrdsl_values(text, 1.0, n), keras_values(keras, schedule, n), 0.1, text)
+    assert_parity(lrdsl_values(text, 1.0, n), keras_values(keras, schedule, n), None, 0.1, text)
 
 
 def test_from_keras_unsupported(keras_schedules) -> None:  # type: ignore[no-untyped-def]
