@@ -357,13 +357,6 @@ def _read_metrics(path: str) -> list[float]:
     return values
 
 
-def sched_range(sched: Schedule, start: int, count: int) -> list[float]:
-    """Values at ``start .. start+count-1`` as Python floats."""
-    from .report import values
-
-    return values(sched, range(start, start + count))
-
-
 # ---------------------------------------------------------------- check
 
 
