@@ -63,8 +63,15 @@ cdef void *_copy(const unsigned char[::1] data, Py_ssize_t itemsize) except NULL
     return buf
 
 
+cdef int64_t MAX_STEP = (<int64_t> 1 << 53) - 1
+
+
 cdef class Program:
-    """A lowered program: ``Program(nodes, ends, fparams, iparams, kids, levels)``."""
+    """A lowered program: ``Program(nodes, ends, fparams, iparams, kids)``.
+
+    The arrays are validated (:func:`lrdsl.backends.lower.validate`) before
+    they are copied, whoever built them, so the nogil walker only ever sees
+    tables that keep it in bounds; a bad table raises ``ProgramError``."""
 
     cdef lr_prog prog
     cdef int64_t *_nodes
@@ -73,19 +80,27 @@ cdef class Program:
     cdef int64_t *_ip
     cdef int64_t *_kids
     cdef Py_ssize_t levels
+    cdef object _tables
 
-    def __cinit__(self, nodes, ends, fparams, iparams, kids, Py_ssize_t levels):
-        self._nodes = <int64_t *> _copy(memoryview(nodes).cast("B"), 8)
-        self._ends = <double *> _copy(memoryview(ends).cast("B"), 8)
-        self._f = <double *> _copy(memoryview(fparams).cast("B"), 8)
-        self._ip = <int64_t *> _copy(memoryview(iparams).cast("B"), 8)
-        self._kids = <int64_t *> _copy(memoryview(kids).cast("B"), 8)
+    def __cinit__(self, nodes, ends, fparams, iparams, kids):
+        from .backends.lower import validate
+
+        tables = (array("q", nodes), array("d", ends), array("d", fparams), array("q", iparams), array("q", kids))
+        self.levels = validate(*tables)
+        self._tables = tables
+        self._nodes = <int64_t *> _copy(memoryview(tables[0]).cast("B"), 8)
+        self._ends = <double *> _copy(memoryview(tables[1]).cast("B"), 8)
+        self._f = <double *> _copy(memoryview(tables[2]).cast("B"), 8)
+        self._ip = <int64_t *> _copy(memoryview(tables[3]).cast("B"), 8)
+        self._kids = <int64_t *> _copy(memoryview(tables[4]).cast("B"), 8)
         self.prog.nodes = self._nodes
         self.prog.ends = self._ends
         self.prog.f = self._f
         self.prog.ip = self._ip
         self.prog.kids = self._kids
-        self.levels = levels
+
+    def __reduce__(self):
+        return (Program, self._tables)
 
     def __dealloc__(self):
         free(self._nodes)
@@ -94,8 +109,10 @@ cdef class Program:
         free(self._ip)
         free(self._kids)
 
-    cpdef double scalar(self, int64_t t):
-        """The value at step ``t`` (t >= 0, checked by the caller)."""
+    cpdef double scalar(self, int64_t t) except? -1.0:
+        """The value at step ``t`` (0 <= t < 2**53, else ValueError)."""
+        if t < 0 or t > MAX_STEP:
+            raise ValueError("step outside [0, 2**53)")
         return lr_scalar(&self.prog, 0, t)
 
     def __call__(self, step):
@@ -104,10 +121,10 @@ cdef class Program:
         cdef long long t = -1
         if PyLong_CheckExact(step):
             t = PyLong_AsLongLongAndOverflow(step, &overflow)
-        if overflow or t < 0:
-            from .schedule import _step
+        if overflow or t < 0 or t > MAX_STEP:
+            from .domain import check_step
 
-            t = _step(step)  # the same checks as the reference path; raises LrdslError
+            t = check_step(step)  # the same checks as the reference path; raises LrdslError
         return lr_scalar(&self.prog, 0, t)
 
     cdef double *_scratch(self) except? NULL:
@@ -119,9 +136,9 @@ cdef class Program:
         return s
 
     def values(self, const int64_t[::1] steps, double[::1] out):
-        """Values at ``steps`` into ``out``.  Returns 0; -1 when a step is
-        negative; 1, writing nothing useful, when ``steps`` is not sorted
-        (the caller sorts and calls again)."""
+        """Values at ``steps`` into ``out`` (which must not overlap ``steps``).
+        Returns 0; -1 when a step is outside [0, 2**53); 1, writing nothing
+        useful, when ``steps`` is not sorted (the caller sorts and calls again)."""
         cdef Py_ssize_t n = steps.shape[0]
         if out.shape[0] != n:
             raise ValueError("out and steps differ in length")
@@ -141,6 +158,8 @@ cdef class Program:
         cdef Py_ssize_t n = out.shape[0]
         if n == 0:
             return
+        if start < 0 or start > MAX_STEP or n > MAX_STEP + 1 - start:
+            raise ValueError("steps outside [0, 2**53)")
         cdef double *scratch = self._scratch()
         try:
             with nogil:
@@ -150,6 +169,8 @@ cdef class Program:
 
     def range_list(self, int64_t start, Py_ssize_t count):
         """Values at ``start .. start+count-1`` as a list of floats (no numpy)."""
+        if count < 0:
+            raise ValueError("negative count")
         cdef array buf = clone(array("d"), count, False)
         if count:
             self.range_into(start, buf)

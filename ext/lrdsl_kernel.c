@@ -208,27 +208,91 @@ static inline double f_phase_lin(double t, double s0, double e, double a, double
 
 /* ---------------------------------------------------------- scalar primitives */
 
-static double restart_scalar(const double *f, const int64_t *ip, int64_t t) {
-    int64_t count = ip[1];
-    double pk = f[0], mn = f[1], m = f[2];
-    double B, Bn, L;
-    int64_t i;
-    if (count == 0) {
-        int64_t n = ip[0];
-        i = floordiv(t, n);
-        B = (double)(i * n);
-        L = (double)n;
-        Bn = B + L;
+/* SGDR cycles (slots: lrdsl/backends/lower.py _restart_slots).
+ * ip: n, K, has tail, last tail cycle (-1: unbounded), S[0..K] (first whole step of each tabulated cycle)
+ * f:  peak, min, m_mul, tail BK, tail LK, t_mul, B[0..K], L[0..K-1], m_mul^i for i < K
+ * t_mul = 1 has K = 0: cycle i is [i*n, (i+1)*n).  Past the table, tail cycle j starts at
+ * BK + LK*(q^j - 1)/(q - 1) (lrdsl/primitives/periodic.py tail_start, the same operations),
+ * found by a log estimate and an exact correction (tail_cycle there). */
+typedef struct {
+    int64_t i;    /* cycle index */
+    int64_t stop; /* first whole step of the next cycle (may exceed any step asked for) */
+    double B, Bn, L, mi;
+} lr_cycle;
+
+static inline double tail_start(double bk, double lk, double q, int64_t j) {
+    return bk + lk * ((pow(q, (double)j) - 1.0) / (q - 1.0));
+}
+
+static int64_t tail_cycle(double bk, double lk, double q, int64_t jmax, int64_t t) {
+    int64_t top = jmax < 0 ? ((int64_t)1 << 62) : jmax;
+    double tt = (double)t; /* exact: t < 2**53 */
+    double x = (tt - bk) * (q - 1.0) / lk;
+    int64_t j;
+    if (x <= -1.0) {
+        j = top;
     } else {
-        i = upper(ip + 2, count, t) - 1;
-        B = f[3 + i];
-        Bn = f[3 + i + 1];
-        L = f[3 + count + 1 + i];
+        double e = log1p(x) / log(q);
+        j = !(e > 0) ? 0 : e >= (double)top ? top : (int64_t)e;
     }
-    double mi = count ? f[3 + 2 * count + 1 + i] : m == 1.0 ? 1.0 : pow(m, (double)i);
-    double frac = ((double)t - B) / L;
-    return frac <= 0.5 ? RESTART_1(rc_first, (double)t, B, L, mi, pk, mn)
-                       : RESTART_2(rc_second, (double)t, Bn, L, mi, pk, mn);
+    for (int it = 0; it < 64; it++) {
+        if (j > 0 && tail_start(bk, lk, q, j) > tt) j--;
+        else if (j < top && tail_start(bk, lk, q, j + 1) <= tt) j++;
+        else return j;
+    }
+    int64_t lo = 0, hi = top; /* the estimate was far off: bisect, start(lo) <= t */
+    while (lo < hi) {
+        int64_t mid = hi - (hi - lo) / 2;
+        if (tail_start(bk, lk, q, mid) <= tt) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+static void restart_cycle(const double *f, const int64_t *ip, int64_t t, lr_cycle *c) {
+    int64_t K = ip[1];
+    double m = f[2];
+    if (K == 0) {
+        int64_t n = ip[0];
+        c->i = floordiv(t, n);
+        c->B = (double)(c->i * n);
+        c->L = (double)n;
+        c->Bn = c->B + c->L;
+        c->stop = (c->i + 1) * n;
+        c->mi = m == 1.0 ? 1.0 : pow(m, (double)c->i);
+        return;
+    }
+    const int64_t *S = ip + 4;
+    const double *B = f + 6, *L = f + 6 + K + 1, *P = f + 6 + 2 * K + 1;
+    if (!ip[2] || t < S[K]) {
+        int64_t i = upper(S, K, t) - 1;
+        c->i = i;
+        c->B = B[i];
+        c->Bn = B[i + 1];
+        c->L = L[i];
+        c->stop = S[i + 1];
+        c->mi = P[i];
+        return;
+    }
+    double bk = f[3], lk = f[4], q = f[5];
+    int64_t j = tail_cycle(bk, lk, q, ip[3], t);
+    c->i = K + j;
+    c->B = tail_start(bk, lk, q, j);
+    c->Bn = tail_start(bk, lk, q, j + 1);
+    c->L = c->Bn - c->B;
+    /* the next cycle's first whole step; past the step domain it is never reached */
+    c->stop = ip[3] >= 0 && j >= ip[3] ? ((int64_t)1 << 62)
+              : c->Bn < 9007199254740992.0 ? (int64_t)ceil(c->Bn) : ((int64_t)1 << 62);
+    c->mi = pow(m, (double)c->i);
+}
+
+static double restart_scalar(const double *f, const int64_t *ip, int64_t t) {
+    double pk = f[0], mn = f[1];
+    lr_cycle c;
+    restart_cycle(f, ip, t, &c);
+    double frac = ((double)t - c.B) / c.L;
+    return frac <= 0.5 ? RESTART_1(rc_first, (double)t, c.B, c.L, c.mi, pk, mn)
+                       : RESTART_2(rc_second, (double)t, c.Bn, c.L, c.mi, pk, mn);
 }
 
 static double one_cycle_scalar(const double *f, const int64_t *ip, int64_t t) {
@@ -318,7 +382,7 @@ double lr_scalar(const lr_prog *p, int64_t node, int64_t t) {
         double v = lr_scalar(p, kd[0], t);
         for (int64_t k = 1; k < nk; k++) {
             double w = lr_scalar(p, kd[k], t);
-            if (nd[0] == LR_MIN ? w < v : w > v) v = w;
+            if (w != w || (nd[0] == LR_MIN ? w < v : w > v)) v = w; /* NaN propagates */
         }
         return v;
     }
@@ -452,44 +516,25 @@ static int64_t split_phase(int64_t lo, int64_t hi, double s0, double e) {
     }
 
 static void restart_range(const double *f, const int64_t *ip, int64_t t0, int64_t n, double *out) {
-    int64_t count = ip[1];
-    double pk = f[0], mn = f[1], m = f[2];
+    double pk = f[0], mn = f[1];
     int64_t t = t0, end = t0 + n;
     while (t < end) {
-        int64_t i, stop;
-        double B, Bn, L;
-        if (count == 0) {
-            int64_t len = ip[0];
-            i = floordiv(t, len);
-            B = (double)(i * len);
-            L = (double)len;
-            Bn = B + L;
-            stop = (i + 1) * len;
-        } else {
-            i = upper(ip + 2, count, t) - 1;
-            B = f[3 + i];
-            Bn = f[3 + i + 1];
-            L = f[3 + count + 1 + i];
-            stop = i + 1 < count ? ip[2 + i + 1] : end;
+        lr_cycle c;
+        restart_cycle(f, ip, t, &c);
+        int64_t stop = c.stop > end || c.stop <= t ? end : c.stop;
+        int64_t mid = split_restart(t, stop, c.B, c.L);
+        int64_t n1 = mid - t;
+        double *o1 = out + (t - t0);
+        for (int64_t k = 0; k < n1; k += CHUNK) {
+            int32_t cnt = (int32_t)(n1 - k < CHUNK ? n1 - k : CHUNK);
+            double tk = (double)(t + k);
+            v_restart_1(o1 + k, cnt, tk, c.B, c.L, c.mi, pk, mn, cross_at(tk, cnt, c.B + c.L / 4, 1), 0);
         }
-        if (stop > end) stop = end;
-        double mi = count ? f[3 + 2 * count + 1 + i] : m == 1.0 ? 1.0 : pow(m, (double)i);
-        int64_t mid = split_restart(t, stop, B, L);
-        {
-            int64_t n1 = mid - t;
-            double *o1 = out + (t - t0);
-            int64_t t1 = t;
-            for (int64_t k = 0; k < n1; k += CHUNK) {
-                int32_t c = (int32_t)(n1 - k < CHUNK ? n1 - k : CHUNK);
-                double tk = (double)(t1 + k);
-                v_restart_1(o1 + k, c, tk, B, L, mi, pk, mn, cross_at(tk, c, B + L / 4, 1), 0);
-            }
-            int64_t n2 = stop - mid;
-            double *o2 = out + (mid - t0);
-            for (int64_t k = 0; k < n2; k += CHUNK) {
-                int32_t c = (int32_t)(n2 - k < CHUNK ? n2 - k : CHUNK);
-                v_restart_2(o2 + k, c, (double)(mid + k), Bn, L, mi, pk, mn);
-            }
+        int64_t n2 = stop - mid;
+        double *o2 = out + (mid - t0);
+        for (int64_t k = 0; k < n2; k += CHUNK) {
+            int32_t cnt = (int32_t)(n2 - k < CHUNK ? n2 - k : CHUNK);
+            v_restart_2(o2 + k, cnt, (double)(mid + k), c.Bn, c.L, c.mi, pk, mn);
         }
         t = stop;
     }
@@ -666,11 +711,11 @@ static void prim_range(int64_t op, const double *f, int64_t nf, const int64_t *i
 
 static void combine(int64_t op, double *out, const double *b, int64_t n) {
     switch (op) {
-    case LR_MIN:
-        for (int64_t i = 0; i < n; i++) out[i] = b[i] < out[i] ? b[i] : out[i];
+    case LR_MIN: /* NaN propagates, whichever operand it is (numpy's minimum) */
+        for (int64_t i = 0; i < n; i++) out[i] = (b[i] < out[i] || b[i] != b[i]) ? b[i] : out[i];
         return;
     case LR_MAX:
-        for (int64_t i = 0; i < n; i++) out[i] = b[i] > out[i] ? b[i] : out[i];
+        for (int64_t i = 0; i < n; i++) out[i] = (b[i] > out[i] || b[i] != b[i]) ? b[i] : out[i];
         return;
     case LR_ADD:
         for (int64_t i = 0; i < n; i++) out[i] = out[i] + b[i];
@@ -813,19 +858,23 @@ static int contiguous_block(const int64_t *t, int64_t m) {
 
 int lr_values(const lr_prog *p, const int64_t *t, int64_t n, double *out, double *scratch) {
     if (n == 0) return 0;
-    if (t[0] < 0) return -1;
     int64_t i = 0;
-    /* The range path, fused with the check that the steps are t[0], t[0]+1, ...:
-     * each block of steps is read while it is evaluated, so no separate pass. */
+    /* The range path, fused with the checks that the steps are t[0], t[0]+1, ...
+     * and inside the domain: each block of steps is read while it is evaluated,
+     * so no separate pass.  A block's first step is checked before base + k is
+     * formed, so that sum cannot overflow. */
     while (i < n) {
         int64_t m = n - i < FUSED ? n - i : FUSED;
+        if (t[i] < 0 || t[i] > LR_MAX_STEP) return -1;
         if (!contiguous_block(t + i, m) || (i > 0 && t[i] != t[i - 1] + 1)) break;
+        if (t[i + m - 1] > LR_MAX_STEP) return -1;
         lr_range(p, 0, t[i], m, out + i, scratch);
         i += m;
     }
     if (i == n) return 0;
     for (int64_t k = i > 0 ? i : 1; k < n; k++)
         if (t[k] < t[k - 1]) return 1; /* unsorted: the caller sorts */
+    if (t[i] < 0 || t[n - 1] > LR_MAX_STEP) return -1;
     lr_sorted(p, 0, t + i, 0, n - i, out + i, scratch);
     return 0;
 }

@@ -14,6 +14,10 @@
 #include <stdint.h>
 
 #define LR_NF 8
+/* Steps are 0 <= t <= LR_MAX_STEP (2**53 - 1), and every length, position and
+ * table entry of a validated program is at most 2**53: sums of two stay far
+ * from int64 overflow, and a step is an exact double. */
+#define LR_MAX_STEP ((int64_t)9007199254740991)
 #define LR_BLOCK 1024 /* doubles of scratch per level of pointwise ops */
 
 enum {
@@ -70,9 +74,10 @@ void lr_range(const lr_prog *p, int64_t node, int64_t t0, int64_t n, double *out
 void lr_sorted(const lr_prog *p, int64_t node, const int64_t *t, int64_t shift, int64_t n, double *out,
                double *scratch);
 
-/* Values at steps t[0..n) into out: the range path for runs of consecutive
- * steps, the sorted path otherwise.  Returns 0, -1 if a step is negative (and
- * t is sorted), 1 if t is not sorted (nothing useful written; sort and retry). */
+/* Values at steps t[0..n) into out (out must not overlap t): the range path
+ * for runs of consecutive steps, the sorted path otherwise.  Returns 0; -1 if
+ * a step is outside [0, LR_MAX_STEP]; 1 if t is not sorted (nothing useful
+ * written; sort and retry). */
 int lr_values(const lr_prog *p, const int64_t *t, int64_t n, double *out, double *scratch);
 
 /* 2 if t is t[0], t[0]+1, ...; 1 if non-decreasing; 0 otherwise. */

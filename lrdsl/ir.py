@@ -109,15 +109,13 @@ class Program(Record):
         )
 
     @classmethod
-    def from_json(cls, text: str) -> Program:
-        data = json.loads(text)
-        return cls(
-            _node_from(data["root"]),
-            data["base_lr"],
-            data["total_steps"],
-            data["steps_per_epoch"],
-            data.get("source", ""),
-        )
+    def from_json(cls, text: str | bytes) -> Program:
+        """The program ``to_json`` wrote, validated: a malformed or tampered
+        document is an :class:`~lrdsl.errors.LrdslError` (E0305), never a
+        program the evaluators cannot trust.  See :mod:`lrdsl.ir_check`."""
+        from .ir_check import program_from_json
+
+        return program_from_json(cls, text)
 
 
 def _short(value: object) -> str:

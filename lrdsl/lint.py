@@ -11,8 +11,15 @@ compile but are probably not what was meant.  They never fail a check.
 
 from __future__ import annotations
 
+import itertools
+
+from .domain import STEP_LIMIT
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
     from .schedule import Schedule
 
 #: A boundary where the lr changes by more than this factor gets a warning.
@@ -45,8 +52,8 @@ def lint(sched: Schedule) -> list[str]:
         bad = _first_nonfinite(sched, horizon)
         if bad is not None:
             out.append(f"the lr is not finite ({sched(bad)}) from step {bad} on")
-        low = min(ph.lo for ph, (s, _n) in zip(phases, segments) if s < horizon)
-        if low <= 0:
+        low = min((ph.lo for ph, (s, _n) in zip(phases, segments) if s < horizon), default=1.0)
+        if not low > 0:
             step = _first_nonpositive(sched, horizon)
             if step is not None and not _warmup_start(sched, step):
                 out.append(f"the lr reaches {sched(step):.3g} at step {step}, before the end of the schedule")
@@ -59,13 +66,33 @@ def lint(sched: Schedule) -> list[str]:
     return out
 
 
+#: Horizons up to this many steps are scanned step by step; longer ones at
+#: each segment's ends and this many evenly spaced steps per segment, so a
+#: check costs the same at any total.
+DENSE_SCAN = 1 << 22
+
+
+def _scan(sched: Schedule, horizon: int) -> Iterator[tuple[Any, Any]]:
+    """``(steps, values)`` blocks covering ``[0, horizon)`` in order."""
+    import numpy as np
+
+    horizon = min(horizon, STEP_LIMIT)
+    if horizon <= DENSE_SCAN:
+        for start in range(0, horizon, 1 << 20):
+            steps = np.arange(start, min(horizon, start + (1 << 20)), dtype=np.int64)
+            yield steps, sched.values(steps)
+        return
+    marks = [s for s, _node in sched.program.segments() if s < horizon] + [horizon]
+    parts = [np.linspace(a, b - 1, 1 << 12).astype(np.int64) for a, b in itertools.pairwise(marks) if b > a]
+    steps = np.unique(np.concatenate([*parts, np.asarray(marks[:-1], dtype=np.int64)]))
+    yield steps, sched.values(steps)
+
+
 def _first_nonpositive(sched: Schedule, horizon: int) -> int | None:
     import numpy as np
 
-    for start in range(0, horizon, 1 << 20):
-        steps = np.arange(start, min(horizon, start + (1 << 20)), dtype=np.int64)
-        vals = sched.values(steps)
-        hit = np.flatnonzero(vals <= 0)  # type: ignore[operator]
+    for steps, vals in _scan(sched, horizon):
+        hit = np.flatnonzero(vals <= 0)
         for i in hit:
             if not _warmup_start(sched, int(steps[i])):
                 return int(steps[i])
@@ -75,9 +102,8 @@ def _first_nonpositive(sched: Schedule, horizon: int) -> int | None:
 def _first_nonfinite(sched: Schedule, horizon: int) -> int | None:
     import numpy as np
 
-    for start in range(0, horizon, 1 << 20):
-        steps = np.arange(start, min(horizon, start + (1 << 20)), dtype=np.int64)
-        hit = np.flatnonzero(~np.isfinite(sched.values(steps)))
+    for steps, vals in _scan(sched, horizon):
+        hit = np.flatnonzero(~np.isfinite(vals))
         if hit.size:
             return int(steps[hit[0]])
     return None

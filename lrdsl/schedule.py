@@ -9,7 +9,7 @@ plain Python for single steps).
 
 from __future__ import annotations
 
-import operator
+import math
 from operator import attrgetter
 
 from . import backends
@@ -17,6 +17,7 @@ from .backends.ops import ScalarOps
 from .backends.reference import evaluate
 from .check import check
 from .compile import compile_program, make_context
+from .domain import MAX_STEP, STEP_LIMIT, check_step, out_of_domain
 from .errors import LrdslError
 from .ir import Phase, Program
 from .printer import to_text
@@ -29,9 +30,9 @@ if TYPE_CHECKING:
     from .ast import Module
 
 _SCALAR = ScalarOps()
-_MAX_STEP = 2**63 - 1
-#: Phases longer than this are sampled, not evaluated at every step, for lo/hi.
-_PHASE_EXACT = 1 << 20
+#: Phases longer than this are sampled, not evaluated at every step, for lo/hi
+#: (with both ends): a phase costs at most this many evaluations.
+_PHASE_EXACT = 1 << 12
 
 
 def compile(  # noqa: A001 - the public name the brief fixes
@@ -49,12 +50,19 @@ def compile(  # noqa: A001 - the public name the brief fixes
     ``steps_per_epoch`` resolves ``ep`` lengths; keyword arguments fill
     ``$placeholders``.  Raises :class:`~lrdsl.errors.LrdslError`.
     """
+    from .ast import Module
+
     if isinstance(text, str):
         source = text
         module = parse(text)
-    else:
+    elif isinstance(text, Module):
         module = text
         source = to_text(module)
+    else:
+        raise LrdslError(
+            f"lrdsl.compile takes a schedule text (str) or a parsed Module, got {type(text).__name__}",
+            code="E0305",
+        )
     try:
         ctx = make_context(base_lr, total_steps, steps_per_epoch)
         checked = check(module, placeholders)
@@ -119,6 +127,10 @@ class Schedule:
             ctx.append(f"steps_per_epoch={self.steps_per_epoch}")
         return f"lrdsl.compile({self.canonical!r}, {', '.join(ctx)})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the kernel's copy of the program is rebuilt from the Program on load
+        return (Schedule, (self.program, self.ast, self._checked, self.placeholders))
+
     def to_torch(self, optimizer: Any, **kwargs: Any) -> Any:
         """A :class:`lrdsl.torch.DSLScheduler` for ``optimizer`` (imports torch)."""
         from .torch import DSLScheduler
@@ -170,35 +182,33 @@ class Schedule:
         )
 
     def _reference_call(self, step: int) -> float:
-        return float(evaluate(_SCALAR, self.program.root, _step(step)))
+        return float(evaluate(_SCALAR, self.program.root, check_step(step)))
 
     def values(self, steps: Any, out: Any = None) -> Any:
         """float64 values at an int array of steps (any order, any shape).
 
-        With ``out`` (a float64 array of the same shape) the values are written
-        there and ``out`` is returned; for a C-contiguous ``out`` and steps that
-        are a contiguous range (``np.arange``) nothing else is allocated.
+        With ``out`` (a writeable float64 array of the same shape) the values
+        are written there and ``out`` is returned; for a C-contiguous ``out``
+        and steps that are a contiguous range (``np.arange``) nothing else is
+        allocated.  An ``out`` that shares memory with ``steps`` is allowed:
+        the values go through a temporary array first.
         """
         import numpy as np
 
-        arr = np.asarray(steps)
-        if arr.dtype.kind not in "iu":
-            if arr.size == 0:
-                arr = arr.astype(np.int64)
-            else:
-                raise LrdslError(f"steps must be integers, got an array of {arr.dtype}", code="E0305")
-        if arr.dtype.kind == "u" and arr.size and arr.max() > _MAX_STEP:
-            raise LrdslError("steps must fit in int64", code="E0401")
-        if out is not None and (not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != arr.shape):
-            raise LrdslError(f"out must be a float64 array of shape {arr.shape}", code="E0305")
+        arr = _step_array(np, steps)
+        if out is not None:
+            if not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != arr.shape:
+                raise LrdslError(f"out must be a float64 array of shape {arr.shape}", code="E0305")
+            if not out.flags.writeable:
+                raise LrdslError("out is a read-only array", code="E0305")
         kernel = self._kernel
         if kernel is None:
-            if arr.size and arr.min() < 0:
-                raise LrdslError("steps must be >= 0", code="E0401")
+            if arr.size and (arr.min() < 0 or arr.max() > MAX_STEP):
+                raise out_of_domain(arr.min() if arr.min() < 0 else arr.max())
             return backends.reference_values(self.program.root, arr.astype(np.int64, copy=False), out)
         flat = np.ascontiguousarray(arr, dtype=np.int64).reshape(-1)
-        direct = out is not None and out.flags.c_contiguous
-        res = out.reshape(-1) if out is not None and direct else np.empty(flat.shape, dtype=np.float64)
+        direct = out is not None and out.flags.c_contiguous and not np.may_share_memory(out, flat)
+        res = out.reshape(-1) if direct else np.empty(flat.shape, dtype=np.float64)
         status = kernel.values(flat, res)  # checks the steps while it evaluates them
         if status == 1:  # unsorted: evaluate them sorted, then scatter back
             order = np.argsort(flat, kind="stable")
@@ -206,7 +216,8 @@ class Schedule:
             status = kernel.values(flat[order], tmp)
             res[order] = tmp
         if status == -1:
-            raise LrdslError("steps must be >= 0", code="E0401")
+            bad = arr.min() if arr.min() < 0 else arr.max()
+            raise out_of_domain(bad)
         if out is None:
             return res.reshape(arr.shape)
         if not direct:
@@ -231,24 +242,30 @@ class Schedule:
         if stop is None:
             total = self.total_steps or 0
             stop = max(total, start + 1)
+        stop = min(stop, STEP_LIMIT)  # steps past the domain are never evaluated
         n = stop - start
+        kind = node.op  # type: ignore[attr-defined]
+        if n <= 0:  # starts past the step domain: never reached
+            return Phase(start, end, kind, node.label, math.nan, math.nan, math.nan)  # type: ignore[attr-defined]
         if n <= _PHASE_EXACT:
             steps = np.arange(start, stop, dtype=np.int64)
         else:
             steps = np.unique(np.linspace(start, stop - 1, _PHASE_EXACT).astype(np.int64))
         vals = self.values(steps)
-        kind = node.op  # type: ignore[attr-defined]
         return Phase(start, end, kind, node.label, float(vals[0]), float(np.min(vals)), float(np.max(vals)))  # type: ignore[attr-defined]
 
 
-def _step(step: object) -> int:
+def _step_array(np: Any, steps: Any) -> Any:
+    """``steps`` as an integer array, or an :class:`LrdslError`."""
     try:
-        t = operator.index(step)  # type: ignore[arg-type]
-    except TypeError:
-        if isinstance(step, float) and step.is_integer():
-            t = int(step)
-        else:
-            raise LrdslError(f"a step is a whole number >= 0, got {step!r}", code="E0305") from None
-    if t < 0 or t > _MAX_STEP:
-        raise LrdslError(f"a step is a whole number >= 0 (and < 2**63), got {t}", code="E0401")
-    return t
+        arr = np.asarray(steps)
+    except (OverflowError, ValueError, TypeError) as err:
+        raise LrdslError(f"steps must be an array of whole numbers: {err}", code="E0305") from None
+    if arr.dtype.kind in "iu":
+        return arr
+    if arr.size == 0:
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "O" and all(isinstance(x, int) and not isinstance(x, bool) for x in arr.reshape(-1)):
+        bad = min(arr.reshape(-1)) if min(arr.reshape(-1)) < 0 else max(arr.reshape(-1))
+        raise out_of_domain(bad)  # Python ints beyond int64
+    raise LrdslError(f"steps must be integers, got an array of {arr.dtype}", code="E0305")

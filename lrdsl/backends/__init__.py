@@ -67,7 +67,7 @@ def kernel_for(program: Program) -> object:
         return None
     from .lower import lower
 
-    return kernel.Program(*lower(program.root))  # type: ignore[attr-defined]
+    return kernel.Program(*lower(program.root))  # type: ignore[attr-defined]  # validates the tables
 
 
 def reference_values(node: Node, steps: object, out: object) -> object:

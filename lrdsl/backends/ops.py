@@ -49,8 +49,14 @@ class ScalarOps:
     def where(c: bool, a: float, b: float) -> float:
         return a if c else b
 
-    minimum = staticmethod(min)
-    maximum = staticmethod(max)
+    @staticmethod
+    def minimum(a: float, b: float) -> float:
+        """NaN propagates from either operand, as numpy's ``minimum``."""
+        return b if b != b or b < a else a
+
+    @staticmethod
+    def maximum(a: float, b: float) -> float:
+        return b if b != b or b > a else a
 
     @staticmethod
     def full(t: int, value: float) -> float:
@@ -63,6 +69,12 @@ class ScalarOps:
     @staticmethod
     def take(table: Sequence[float], i: int) -> float:
         return table[i]
+
+    @staticmethod
+    def restart_tail(t: int, bk: float, lk: float, q: float, jmax: int | None) -> int:
+        from ..primitives.periodic import tail_cycle
+
+        return tail_cycle(bk, lk, q, jmax, t)
 
     @staticmethod
     def piecewise(t: int, starts: Sequence[int], fns: Sequence[Callable[[int], float]]) -> float:
@@ -106,6 +118,30 @@ class NumpyOps:
 
     def take(self, table: Sequence[float], i: Any) -> Any:
         return self.np.asarray(table, dtype=self.np.float64)[i]
+
+    def restart_tail(self, t: Any, bk: float, lk: float, q: float, jmax: int | None) -> Any:
+        """:func:`~lrdsl.primitives.periodic.tail_cycle` over an array."""
+        from ..primitives.periodic import tail_cycle
+
+        np = self.np
+        top = (1 << 62) if jmax is None else jmax
+        tf = np.asarray(t, dtype=np.float64)
+        x = (tf - bk) * (q - 1.0) / lk
+        with np.errstate(all="ignore"):
+            e = np.log1p(x) / math.log(q)
+            j = np.where(x <= -1.0, top, np.where(~(e > 0), 0, np.where(e >= top, top, np.floor(e)))).astype(np.int64)
+
+            def start(j: Any) -> Any:
+                return bk + lk * ((np.power(q, j.astype(np.float64)) - 1.0) / (q - 1.0))
+
+            for _ in range(64):
+                down = (j > 0) & (start(j) > tf)
+                up = ~down & (j < top) & (start(j + 1) <= tf)
+                if not (down.any() or up.any()):
+                    return j
+                j = j - down + up
+        flat = np.asarray(t).reshape(-1)
+        return np.array([tail_cycle(bk, lk, q, jmax, int(v)) for v in flat], dtype=np.int64).reshape(np.shape(t))
 
     def periodic(self, t: Any, period: int, fn: Callable[[Any], Any]) -> Any:
         np = self.np

@@ -13,6 +13,7 @@ import math
 from fractions import Fraction
 
 from ..backends.ops import ScalarOps
+from ..domain import STEP_LIMIT
 from .base import (
     BASE,
     BOOL,
@@ -36,14 +37,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-#: Cycle tables stop once a cycle starts beyond this step (float64 steps are
-#: exact integers below 2**53) ...
-TABLE_HORIZON = 2**53
-#: ... or at this many cycles, beyond which a bound (steps=, cycles=) is required.
-MAX_CYCLES = 1 << 20
-#: Boundaries are exact rationals for this many cycles; after that a boundary
-#: can no longer be a whole step (its denominator outgrows any int64 length),
-#: so float64 accumulation decides the rounding.
+#: Cycles tabulated with exact rational boundaries (a whole ``t_mul`` is
+#: tabulated exactly up to the step limit: at most 54 cycles).  Past them a
+#: boundary's denominator outgrows any length, and the closed form below takes
+#: over, so compile time and memory do not grow with the number of cycles.
 EXACT_CYCLES = 96
 
 
@@ -53,40 +50,76 @@ def decimal_fraction(x: float) -> Fraction:
     return Fraction(repr(float(x))) if not float(x).is_integer() else Fraction(int(x))
 
 
-def restart_table(
-    n: int, t_mul: float, cycles: int | None, horizon: int | None
-) -> tuple[list[int], list[float], list[float]]:
-    """Cycle start steps ``S`` (first whole step of each cycle), real starts
-    ``B`` and real lengths ``L`` of SGDR cycles; ``B`` has one entry more (the
-    end of the last tabulated cycle).  Tabulates ``cycles`` cycles, or up to
-    ``horizon`` (the last step that can be asked for)."""
+def restart_table(n: int, t_mul: float, cycles: int | None) -> tuple[list[int], list[float], list[float], Any]:
+    """The exact part of an SGDR cycle table and the closed-form tail after it.
+
+    Cycles ``0 .. K-1`` are tabulated: ``S`` their first whole steps (``K + 1``
+    entries: ``S[K]`` is where the tail or the next cycle begins), ``B`` their
+    real starts (``K + 1`` entries) and ``L`` their real lengths, all from
+    exact rationals of the float64 ``t_mul``.  ``tail`` is ``None`` when the
+    table covers every cycle below the step limit, else ``(BK, LK, jmax)``:
+    tail cycle ``j`` (cycle ``K + j``) starts at :func:`tail_start`, and
+    ``jmax`` is the last tail cycle (``None``: unbounded)."""
     q = Fraction(t_mul)  # exactly the float64 the frameworks use
-    limit = TABLE_HORIZON if horizon is None else min(horizon, TABLE_HORIZON)
+    whole = q.denominator == 1
     S: list[int] = []
     B: list[float] = []
     L: list[float] = []
-    b: Fraction | float = Fraction(0)
-    length: Fraction | float = Fraction(n)
-    while True:
-        if cycles is not None and len(S) == cycles:
-            break
-        if cycles is None and b > limit:
-            break
-        if len(S) >= MAX_CYCLES:
-            raise ParamError(
-                "t_mul",
-                f"t_mul={t_mul} needs more than {MAX_CYCLES} restart cycles to cover the schedule;"
-                " bound the segment with cycles= or steps=",
-            )
-        if len(S) == EXACT_CYCLES:
-            b, length = float(b), float(length)
+    b = Fraction(0)
+    length = Fraction(n)
+    while (cycles is None or len(S) < cycles) and b < STEP_LIMIT and (whole or len(S) < EXACT_CYCLES):
         S.append(math.ceil(b))
         B.append(float(b))
         L.append(float(length))
-        b = b + length
-        length = length * (q if isinstance(length, Fraction) else float(q))
+        b += length
+        length *= q
+    S.append(math.ceil(b) if b < STEP_LIMIT else STEP_LIMIT)
     B.append(float(b))
-    return S, B, L
+    tail = None
+    if (cycles is None or cycles > len(L)) and b < STEP_LIMIT:
+        tail = (float(b), float(length), None if cycles is None else cycles - len(L) - 1)
+    return S, B, L, tail
+
+
+def _pow(x: float, y: float) -> float:
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        return math.inf
+
+
+def tail_start(bk: float, lk: float, q: float, j: int) -> float:
+    """Where tail cycle ``j`` starts: ``BK + LK * (q**j - 1) / (q - 1)`` in
+    float64 (the C kernel computes it with the same operations)."""
+    return bk + lk * ((_pow(q, float(j)) - 1.0) / (q - 1.0))
+
+
+def tail_cycle(bk: float, lk: float, q: float, jmax: int | None, t: int) -> int:
+    """The tail cycle holding step ``t >= BK``: the last ``j`` whose start is
+    ``<= t``.  A float64 log estimate, then an exact correction against
+    :func:`tail_start` (mirrored by ``restart_cycle`` in the C kernel)."""
+    top = (1 << 62) if jmax is None else jmax
+    x = (t - bk) * (q - 1.0) / lk
+    if x <= -1.0:  # t_mul < 1: past the sum of all cycles
+        j = top
+    else:
+        e = math.log1p(x) / math.log(q)
+        j = 0 if not e > 0 else top if e >= top else int(e)
+    for _ in range(64):
+        if j > 0 and tail_start(bk, lk, q, j) > t:
+            j -= 1
+        elif j < top and tail_start(bk, lk, q, j + 1) <= t:
+            j += 1
+        else:
+            return j
+    lo, hi = 0, top  # the estimate was far off: bisect (start(lo) <= t)
+    while lo < hi:
+        mid = hi - (hi - lo) // 2
+        if tail_start(bk, lk, q, mid) <= t:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def restarts_length(a: Mapping[str, Any]) -> int | None:
@@ -96,8 +129,14 @@ def restarts_length(a: Mapping[str, Any]) -> int | None:
         return a["steps"]
     if a["cycles"] is None:
         return None
-    _S, B, _L = restart_table(a["n"], a["t_mul"], a["cycles"], None)
-    return math.ceil(B[-1])
+    S, B, L, tail = restart_table(a["n"], a["t_mul"], a["cycles"])
+    if tail is None:
+        end = B[-1] if len(L) == a["cycles"] else math.inf
+    else:  # the end of the last cycle: the start of the one after it
+        end = tail_start(tail[0], tail[1], float(a["t_mul"]), tail[2] + 1)
+    if not end < STEP_LIMIT:
+        return STEP_LIMIT  # ends past the step domain: never, for any step lrdsl evaluates
+    return math.ceil(end) if len(L) < a["cycles"] else S[-1]
 
 
 def restarts_prepare(a: Mapping[str, Any]) -> dict[str, Any]:
@@ -118,22 +157,40 @@ def restarts_prepare(a: Mapping[str, Any]) -> dict[str, Any]:
         )
     out = {"n": a["n"], "peak": peak, "min": lo, "m_mul": a["m_mul"], "t_mul": t_mul}
     if t_mul != 1:
-        S, B, L = restart_table(a["n"], t_mul, a["cycles"], a["_length"])
-        out.update(starts=tuple(S), real_starts=tuple(B), lengths=tuple(L))
+        S, B, L, tail = restart_table(a["n"], t_mul, a["cycles"])
+        out.update(starts=tuple(S), real_starts=tuple(B), lengths=tuple(L), tail=tail)
     return out
 
 
-def restarts_formula(xp, t, p):  # type: ignore[no-untyped-def]
+def restart_cycles(xp, t, p):  # type: ignore[no-untyped-def]
+    """``(i, start, stop, length)``: the cycle of each step and its real bounds."""
     if p.t_mul == 1:  # cycle i covers [i*n, (i+1)*n)
         i = xp.floordiv(t, p.n)
         start = xp.f(i * p.n)
-        stop = start + p.n
-        length = float(p.n)
-    else:
-        i = xp.searchsorted(p.starts, t, "right") - 1
-        start = xp.take(p.real_starts, i)
-        stop = xp.take(p.real_starts, i + 1)
-        length = xp.take(p.lengths, i)
+        return i, start, start + p.n, float(p.n)
+    k = len(p.lengths)
+    i = xp.searchsorted(p.starts[:k], t, "right") - 1
+    start = xp.take(p.real_starts, i)
+    stop = xp.take(p.real_starts, i + 1)
+    length = xp.take(p.lengths, i)
+    if p.tail is None:
+        return i, start, stop, length
+    bk, lk, jmax = p.tail
+    q = float(p.t_mul)
+    tail = t >= p.starts[k]
+    j = xp.restart_tail(xp.maximum(t, p.starts[k]), bk, lk, q, jmax)
+    lo = bk + lk * ((xp.power(q, xp.f(j)) - 1.0) / (q - 1.0))
+    hi = bk + lk * ((xp.power(q, xp.f(j + 1)) - 1.0) / (q - 1.0))
+    return (
+        xp.where(tail, j + k, i),
+        xp.where(tail, lo, start),
+        xp.where(tail, hi, stop),
+        xp.where(tail, hi - lo, length),
+    )
+
+
+def restarts_formula(xp, t, p):  # type: ignore[no-untyped-def]
+    i, start, stop, length = restart_cycles(xp, t, p)
     frac = (xp.f(t) - start) / length
     h = raised_cosine(xp, math.pi * frac, (stop - xp.f(t)) / length * HALF_PI, frac <= 0.5)
     return p.min + (p.peak - p.min) * (xp.power(p.m_mul, xp.f(i)) * h)
@@ -141,15 +198,10 @@ def restarts_formula(xp, t, p):  # type: ignore[no-untyped-def]
 
 def restarts_end(p: P, length: int) -> float:
     """The left limit at ``length``: a cycle that ends exactly there ends at min."""
-    if p.t_mul == 1:
-        i = (length - 1) // p.n
-        rest = ((i + 1) * p.n - length) / p.n
-    else:
-        import bisect
-
-        i = bisect.bisect_left(p.starts, length) - 1
-        rest = (p.real_starts[i + 1] - length) / p.lengths[i]
-    if rest == 0:
+    if length >= STEP_LIMIT:
+        return float(restarts_formula(_SCALAR, STEP_LIMIT - 1, p))
+    _i, _start, stop, _length = restart_cycles(_SCALAR, length - 1, p)
+    if stop == length:
         return float(p.min)
     return float(restarts_formula(_SCALAR, length, p))
 
