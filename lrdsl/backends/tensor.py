@@ -92,6 +92,25 @@ class TensorOps:
     def take(self, table: Sequence[float], i: Any) -> Any:
         return self.lib.m.take(self.lib.constant(np.asarray(table, dtype=np.float64), self.fdtype), i)
 
+    def restart_tail(self, t: Any, bk: float, lk: float, q: float, jmax: int | None) -> Any:
+        """The tail cycle of each step (see ``periodic.tail_cycle``): the log
+        estimate and two correction rounds against the closed-form starts, in
+        the graph's float type (float32 puts far boundaries within its rounding)."""
+        m = self.lib.m
+        top = min((1 << 62) if jmax is None else jmax, int(np.iinfo(self.idtype).max) - 1)
+        tf = self.f(t)
+        x = m.maximum((tf - bk) * ((q - 1.0) / lk), -1.0 + 2.0**-52)
+        e = m.clip(m.floor(m.log1p(x) / math.log(q)), 0, top)
+        j = self.lib.to(e, self.idtype)
+
+        def start(j: Any) -> Any:
+            return bk + lk * ((self.power(q, j) - 1.0) / (q - 1.0))
+
+        for _ in range(2):
+            j = m.where(start(j) > tf, m.maximum(j - 1, 0), j)
+            j = m.where(m.logical_and(j < top, start(j + 1) <= tf), j + 1, j)
+        return j
+
     def piecewise(self, t: Any, starts: Sequence[int], fns: Sequence[Callable[[Any], Any]]) -> Any:
         m = self.lib.m
         out = None

@@ -203,6 +203,10 @@ class Primitive(Record):
     variadic: bool
     bounds: tuple[str, ...]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a primitive is the registry's: pickled by name (its functions need not pickle)
+        return (_registered, (self.name,))
+
     def param(self, name: str) -> Param | None:
         for p in self.params:
             if p.name == name:
@@ -221,6 +225,12 @@ class Primitive(Record):
             else:
                 parts.append(f"{p.name}={p.shown or _show_default(p.default)}")
         return f"{self.name}({', '.join(parts)})"
+
+
+def _registered(name: str) -> Primitive:
+    from . import REGISTRY
+
+    return REGISTRY[name]
 
 
 def _show_default(value: object) -> str:

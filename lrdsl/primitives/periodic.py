@@ -197,11 +197,13 @@ def restarts_formula(xp, t, p):  # type: ignore[no-untyped-def]
 
 
 def restarts_end(p: P, length: int) -> float:
-    """The left limit at ``length``: a cycle that ends exactly there ends at min."""
+    """The left limit at ``length``: a cycle that ends there (or, for
+    ``cycles=`` with a fractional end, the last cycle, which ends in the step
+    before) ends at min; a cycle cut by ``steps=`` holds its value there."""
     if length >= STEP_LIMIT:
         return float(restarts_formula(_SCALAR, STEP_LIMIT - 1, p))
     _i, _start, stop, _length = restart_cycles(_SCALAR, length - 1, p)
-    if stop == length:
+    if stop <= length:  # the last cycle ends there (or, shrinking, just before)
         return float(p.min)
     return float(restarts_formula(_SCALAR, length, p))
 
