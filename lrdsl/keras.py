@@ -17,6 +17,7 @@ schedule for ``keras.models.load_model``.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import keras
@@ -27,7 +28,7 @@ from .backends.reference import evaluate
 from .backends.tensor import TensorOps, keras_lib
 from .errors import LrdslError
 from .rangetest import RangeTestResult, run
-from .reactive import Feedback, refuse
+from .reactive import Feedback, check_keys, refuse
 from .schedule import Schedule
 from .schedule import compile as compile_schedule
 
@@ -61,6 +62,8 @@ class DSLSchedule(keras.optimizers.schedules.LearningRateSchedule):
         name: str = "DSLSchedule",
     ) -> None:
         super().__init__()
+        given = {"schedule": schedule, "base_lr": base_lr, "total_steps": total_steps}
+        _check_config({**given, "steps_per_epoch": steps_per_epoch, "placeholders": placeholders, "name": name}, "")
         if isinstance(schedule, Schedule):
             text = schedule.source
             base_lr = schedule.base_lr if base_lr is None else base_lr
@@ -99,6 +102,47 @@ class DSLSchedule(keras.optimizers.schedules.LearningRateSchedule):
             "placeholders": dict(self.placeholders),
             "name": self.name,
         }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> DSLSchedule:
+        """The schedule :meth:`get_config` describes; a config with a missing,
+        unknown or wrong-typed key (a tampered saved model) is an
+        :class:`~lrdsl.LrdslError` (E0305) naming the key."""
+        check_keys(config, _CONFIG_KEYS, "the DSLSchedule config")
+        _check_config(config, " (in the config)")
+        return cls(**config)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copies and pickles go through the config, as model.save does
+        return (type(self).from_config, (self.get_config(),))
+
+
+_CONFIG_KEYS = ("schedule", "base_lr", "total_steps", "steps_per_epoch", "placeholders", "name")
+
+
+def _check_config(config: dict[str, Any], where: str) -> None:
+    """The types of DSLSchedule's arguments (lrdsl.compile checks the ranges)."""
+
+    def wrong(key: str, want: str) -> LrdslError:
+        got = config[key]
+        return LrdslError(
+            f"DSLSchedule's '{key}'{where} must be {want}, got {got!r} ({type(got).__name__})", code="E0305"
+        )
+
+    if not isinstance(config["schedule"], (str, Schedule)):
+        raise wrong("schedule", "a schedule text")
+    base = config["base_lr"]
+    if base is not None and (isinstance(base, bool) or not isinstance(base, numbers.Real)):
+        raise wrong("base_lr", "a number or null")
+    for key in ("total_steps", "steps_per_epoch"):
+        value = config[key]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            raise wrong(key, "a whole number or null")
+    holes = config["placeholders"]
+    if holes is not None and (not isinstance(holes, dict) or not all(isinstance(k, str) for k in holes)):
+        raise wrong("placeholders", "a mapping of names to values")
+    if not isinstance(config["name"], str):
+        raise wrong("name", "a text")
 
 
 class DSLCallback(keras.callbacks.Callback):

@@ -14,7 +14,9 @@ closed-form: the plateau is a staircase through the cuts made so far.
 from __future__ import annotations
 
 import math
+import numbers
 
+from .domain import MAX_STEP
 from .errors import LrdslError, UnsupportedError
 
 TYPE_CHECKING = False
@@ -131,12 +133,47 @@ class Plateau:
             "levels": list(self.levels),
         }
 
+    def check(self, state: object, now: int, where: str) -> dict[str, Any]:
+        """``state`` (from :meth:`state`) validated against this plateau at step
+        ``now``, as plain values; an :class:`LrdslError` naming the key if it
+        is not a state this plateau can have reached by step ``now``."""
+        state = check_keys(state, _STATE_KEYS, where)
+        if whole(state["index"], f"{where}.index") != self.index:
+            raise LrdslError(f"{where}.index is {state['index']}, this plateau's is {self.index}", code="E0305")
+        best = real(state["best"], f"{where}.best", finite=False)  # +-inf before the first report
+        bad = whole(state["bad"], f"{where}.bad", hi=self.patience if self.rule == "torch" else MAX_STEP)
+        cooling = whole(state["cooling"], f"{where}.cooling", hi=self.cooldown)
+        cuts = [whole(c, f"{where}.cuts[{i}]", lo=1) for i, c in enumerate(check_list(state["cuts"], f"{where}.cuts"))]
+        levels = [real(v, f"{where}.levels[{i}]") for i, v in enumerate(check_list(state["levels"], f"{where}.levels"))]
+        if len(levels) != len(cuts):
+            raise LrdslError(f"{where} has {len(cuts)} cuts but {len(levels)} levels", code="E0305")
+        last = self.level0
+        for i, (cut, level) in enumerate(zip(cuts, levels)):
+            if i and cut < cuts[i - 1]:
+                raise LrdslError(f"{where}.cuts must be in order, got {cuts}", code="E0401")
+            if self.start + cut > now or (self.stop is not None and self.start + cut > self.stop):
+                raise LrdslError(
+                    f"{where}.cuts[{i}]={cut} is a cut at step {self.start + cut}, after the state's step {now}"
+                    + ("" if self.stop is None else f" or the plateau's end {self.stop}"),
+                    code="E0401",
+                )
+            # every cut lowers the level (up to Keras's float32 rounding) and stays at or above min_lr
+            if not self.min_lr <= level <= last + abs(last) * 2.0**-23:
+                raise LrdslError(
+                    f"{where}.levels[{i}]={level!r} is not a level this plateau can cut to "
+                    f"(from {last!r}, min_lr {self.min_lr!r})",
+                    code="E0401",
+                )
+            last = level
+        return {"best": best, "bad": bad, "cooling": cooling, "cuts": cuts, "levels": levels}
+
     def load(self, state: dict[str, Any]) -> None:
-        self.best = float(state["best"])
-        self.bad = int(state["bad"])
-        self.cooling = int(state["cooling"])
-        self.cuts = [int(c) for c in state["cuts"]]
-        self.levels = [float(v) for v in state["levels"]]
+        """Take a state that :meth:`check` returned."""
+        self.best = state["best"]
+        self.bad = state["bad"]
+        self.cooling = state["cooling"]
+        self.cuts = list(state["cuts"])
+        self.levels = list(state["levels"])
 
 
 class Feedback:
@@ -159,16 +196,69 @@ class Feedback:
     def state(self) -> list[dict[str, Any]]:
         return [p.state() for p in self.plateaus]
 
-    def load(self, states: list[dict[str, Any]]) -> Schedule:
+    def load(self, states: object, now: int, where: str = "plateaus") -> Schedule:
+        """Resume from :meth:`state` at step ``now``: every plateau's state is
+        checked before any is taken, so a bad state changes nothing."""
+        states = check_list(states, where)
         if len(states) != len(self.plateaus):
             raise LrdslError(
-                f"the saved state has {len(states)} plateau segments, this schedule {len(self.plateaus)}",
+                f"{where}: the saved state has {len(states)} plateau segments, this schedule {len(self.plateaus)}",
                 code="E0607",
             )
-        for p, state in zip(self.plateaus, states):
+        checked = [p.check(state, now, f"{where}[{i}]") for i, (p, state) in enumerate(zip(self.plateaus, states))]
+        for p, state in zip(self.plateaus, checked):
             p.load(state)
-        self.schedule = rebuild(self.schedule, self.plateaus)
+        if self.plateaus:
+            self.schedule = rebuild(self.schedule, self.plateaus)
         return self.schedule
+
+
+_STATE_KEYS = ("index", "best", "bad", "cooling", "cuts", "levels")
+
+
+# ------------------------------------------------------------ checking saved states
+# Checkpoints are untrusted input: each value is checked for its type and range,
+# nothing is converted lossily (3.7 is not a step, True is not a number).
+
+
+def check_keys(state: object, keys: tuple[str, ...], where: str) -> dict[str, Any]:
+    """``state`` as a dict with exactly ``keys``."""
+    if not isinstance(state, dict):
+        raise LrdslError(f"{where} must be a dict, got {type(state).__name__}", code="E0305")
+    missing = [k for k in keys if k not in state]
+    extra = [k for k in state if k not in keys]
+    if missing or extra:
+        parts = ([f"lacks {', '.join(map(repr, missing))}"] if missing else []) + (
+            [f"has unknown {', '.join(map(repr, extra))}"] if extra else []
+        )
+        raise LrdslError(f"{where} {' and '.join(parts)}", code="E0305", hints=[f"the keys are {', '.join(keys)}"])
+    return state
+
+
+def check_list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise LrdslError(f"{where} must be a list, got {type(value).__name__}", code="E0305")
+    return list(value)
+
+
+def whole(value: object, where: str, lo: int = 0, hi: int = MAX_STEP) -> int:
+    """An integer (not a bool, not a float) with ``lo <= value <= hi``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise LrdslError(f"{where} must be a whole number, got {value!r}", code="E0305")
+    n = int(value)
+    if not lo <= n <= hi:
+        raise LrdslError(f"{where} must be from {lo} to {hi}, got {n}", code="E0401")
+    return n
+
+
+def real(value: object, where: str, *, finite: bool = True) -> float:
+    """A real number (not a bool), never NaN, finite unless ``finite=False``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise LrdslError(f"{where} must be a number, got {value!r}", code="E0305")
+    x = float(value)
+    if math.isnan(x) or (finite and math.isinf(x)):
+        raise LrdslError(f"{where} must be a {'finite ' if finite else ''}number, got {x!r}", code="E0401")
+    return x
 
 
 def _f32(x: float, struct: Any) -> float:

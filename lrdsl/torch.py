@@ -23,15 +23,17 @@ import copy
 import hashlib
 import json
 import warnings
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import torch
 from torch.optim.lr_scheduler import LRScheduler
 
 from ._version import __version__
+from .domain import MAX_STEP, check_step, out_of_domain
 from .errors import LrdslError
 from .rangetest import RangeTestResult, run
-from .reactive import Feedback
+from .reactive import Feedback, check_keys, check_list, real, whole
 from .schedule import Schedule
 from .schedule import compile as compile_schedule
 
@@ -44,15 +46,16 @@ class DSLScheduler(LRScheduler):
     """A learning-rate scheduler from an lrdsl schedule.
 
     ``schedule`` is a text or a compiled :class:`~lrdsl.Schedule` (its text is
-    recompiled for each param group's base lr), or a list of them, one per
-    param group.  ``total_steps``, ``steps_per_epoch`` and placeholder values
-    are passed to :func:`lrdsl.compile`.
+    recompiled for each param group's base lr), or a sequence of them (a list,
+    a tuple, an OmegaConf ``ListConfig``), one per param group.
+    ``total_steps``, ``steps_per_epoch`` and placeholder values are passed to
+    :func:`lrdsl.compile`.
     """
 
     def __init__(
         self,
         optimizer: torch.optim.Optimizer,
-        schedule: str | Schedule | list[str | Schedule],
+        schedule: str | Schedule | Sequence[str | Schedule],
         *,
         total_steps: int | None = None,
         steps_per_epoch: int | None = None,
@@ -60,18 +63,25 @@ class DSLScheduler(LRScheduler):
         **placeholders: object,
     ) -> None:
         groups = optimizer.param_groups
-        specs = list(schedule) if isinstance(schedule, (list, tuple)) else [schedule] * len(groups)
-        if len(specs) != len(groups):
-            raise LrdslError(f"got {len(specs)} schedules for {len(groups)} param groups", code="E0305")
-        if last_epoch == -1:
-            for group in groups:
+        specs = _specs(schedule, len(groups))
+        if isinstance(last_epoch, bool) or last_epoch != -1:
+            last_epoch = check_step(last_epoch)
+        for i, group in enumerate(groups):
+            if last_epoch == -1:
                 group.setdefault("initial_lr", _float(group["lr"]))
+            elif "initial_lr" not in group:
+                raise LrdslError(
+                    f"param group {i} has no 'initial_lr', which resuming with last_epoch={last_epoch} needs",
+                    code="E0305",
+                    hints=["load the optimizer's state_dict first, or leave last_epoch at -1"],
+                )
         self._specs = specs
         self._context = {"total_steps": total_steps, "steps_per_epoch": steps_per_epoch, **placeholders}
-        self._build([_float(group["initial_lr"]) for group in groups])
+        self._set(self._compiled([_float(group["initial_lr"]) for group in groups]))
         super().__init__(optimizer, last_epoch)
 
-    def _build(self, bases: list[float]) -> None:
+    def _compiled(self, bases: list[float]) -> list[Schedule]:
+        """Each group's schedule for its base lr (nothing is changed)."""
         scheds = []
         for spec, base in zip(self._specs, bases):
             if isinstance(spec, Schedule):
@@ -79,8 +89,11 @@ class DSLScheduler(LRScheduler):
             else:
                 sched = compile_schedule(spec, base_lr=base, **self._context)  # type: ignore[arg-type]
             scheds.append(sched)
+        return scheds
+
+    def _set(self, scheds: list[Schedule], feedback: list[Feedback] | None = None) -> None:
         self._schedules = scheds
-        self._feedback = [Feedback(s) for s in scheds]
+        self._feedback = feedback if feedback is not None else [Feedback(s) for s in scheds]
         self._calls = [s._call for s in scheds]
 
     # ------------------------------------------------------------ the LRScheduler contract
@@ -96,16 +109,18 @@ class DSLScheduler(LRScheduler):
     def step(self, metrics: object = None, epoch: int | None = None) -> None:  # type: ignore[override]
         """Advance one step; ``metrics`` (the value measured during the step that
         just ran) feeds any ``plateau(...)`` segment."""
-        if self._step_count == 1:
-            _warn_order(self.optimizer)
-        self._step_count += 1
         if epoch is None:
             t = self.last_epoch + 1
+            if t > MAX_STEP:
+                raise out_of_domain(t)
         else:
+            t = check_step(epoch)
             warnings.warn(
                 "passing epoch to step() is deprecated; lrdsl sets last_epoch to it", UserWarning, stacklevel=2
             )
-            t = int(epoch)
+        if self._step_count == 1:
+            _warn_order(self.optimizer)
+        self._step_count += 1
         self.last_epoch = t
         if metrics is not None:
             self._report(metrics, t)
@@ -145,8 +160,11 @@ class DSLScheduler(LRScheduler):
 
     def fingerprint(self) -> str:
         """A hash of what defines the values: the canonical texts and the context."""
+        return self._fingerprint(self._schedules)
+
+    def _fingerprint(self, scheds: list[Schedule]) -> str:
         data = {
-            "texts": [s.canonical for s in self._schedules],
+            "texts": [s.canonical for s in scheds],
             "total_steps": self._context.get("total_steps"),
             "steps_per_epoch": self._context.get("steps_per_epoch"),
             "placeholders": {k: v for k, v in self._context.items() if k not in ("total_steps", "steps_per_epoch")},
@@ -169,31 +187,142 @@ class DSLScheduler(LRScheduler):
 
     def load_state_dict(self, state_dict: dict[str, Any], *, strict: bool = True) -> None:  # type: ignore[override]
         """Resume from :meth:`state_dict`.  A state saved from a different schedule
-        (another text, total or placeholder) is an error unless ``strict=False``."""
-        if not isinstance(state_dict, dict) or state_dict.get("format") != _STATE_FORMAT:
-            raise LrdslError("not a state saved by lrdsl's DSLScheduler.state_dict()", code="E0305")
-        bases = [float(b) for b in state_dict["base_lrs"]]
-        if len(bases) != len(self.optimizer.param_groups):
+        (another text, total or placeholder) is an error unless ``strict=False``.
+
+        Every value is checked (type, range, and the plateau cuts against the
+        schedule) before anything changes, so a refused state (an
+        :class:`~lrdsl.LrdslError` naming the key) leaves the scheduler and the
+        optimizer as they were."""
+        state = _check_state(state_dict, len(self.optimizer.param_groups))
+        try:
+            scheds = self._compiled(state["base_lrs"])
+        except LrdslError as err:
+            raise LrdslError(f"the state's 'base_lrs' do not compile: {err.message}", code=err.code) from None
+        if strict and (
+            state["fingerprint"] != self._fingerprint(scheds) or state["schedules"] != [s.canonical for s in scheds]
+        ):
             raise LrdslError(
-                f"the state has {len(bases)} param groups, the optimizer {len(self.optimizer.param_groups)}",
-                code="E0305",
-            )
-        self.base_lrs = bases  # type: ignore[assignment]
-        self._build(bases)
-        if strict and state_dict["fingerprint"] != self.fingerprint():
-            raise LrdslError(
-                "the state was saved from a different schedule: "
-                f"{state_dict['schedules']} vs {[s.canonical for s in self._schedules]}",
+                "the state was saved from a different schedule ('fingerprint' or 'schedules' differ): "
+                f"{state['schedules']} vs {[s.canonical for s in scheds]}",
                 code="E0305",
                 hints=["pass strict=False to load_state_dict to resume this schedule at the saved step anyway"],
             )
-        for i, (fb, states) in enumerate(zip(self._feedback, state_dict["plateaus"])):
-            if fb:
-                self._schedules[i] = fb.load(states)
-                self._calls[i] = self._schedules[i]._call
-        self.last_epoch = int(state_dict["last_epoch"])
-        self._step_count = int(state_dict["step_count"])
-        self._apply(self.last_epoch)
+        feedback = [Feedback(s) for s in scheds]
+        t = state["last_epoch"]
+        for i, fb in enumerate(feedback):  # checks every plateau state before taking it
+            scheds[i] = fb.load(state["plateaus"][i], t, where=f"plateaus[{i}]")
+        # nothing below can fail: commit
+        self.base_lrs = list(state["base_lrs"])  # type: ignore[assignment]
+        self._set(scheds, feedback)
+        self.last_epoch = t
+        self._step_count = state["step_count"]
+        self._apply(t)
+
+    # ------------------------------------------------------------ copies and pickles
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Plain values for the compiled parts (the kernel's copy of a program
+        does not pickle); :meth:`__setstate__` recompiles them."""
+        state = self.__dict__.copy()
+        for key in ("_schedules", "_feedback", "_calls"):
+            state.pop(key, None)
+        state["_specs"] = [_Spec.of(s) if isinstance(s, Schedule) else s for s in self._specs]
+        state["_plateaus"] = [fb.state() for fb in self._feedback]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        plateaus = state.pop("_plateaus")
+        state["_specs"] = [s.compile() if isinstance(s, _Spec) else s for s in state["_specs"]]
+        self.__dict__.update(state)
+        scheds = self._compiled([_float(b) for b in self.base_lrs])
+        feedback = [Feedback(s) for s in scheds]
+        for i, fb in enumerate(feedback):
+            scheds[i] = fb.load(plateaus[i], self.last_epoch, where=f"plateaus[{i}]")
+        self._set(scheds, feedback)
+
+
+class _Spec(NamedTuple):
+    """A compiled schedule given as a spec, as what recompiles it."""
+
+    source: str
+    base_lr: float
+    total_steps: int | None
+    steps_per_epoch: int | None
+    placeholders: dict[str, object]
+
+    @classmethod
+    def of(cls, s: Schedule) -> _Spec:
+        return cls(s.source, s.base_lr, s.total_steps, s.steps_per_epoch, dict(s.placeholders))
+
+    def compile(self) -> Schedule:
+        return compile_schedule(
+            self.source,
+            base_lr=self.base_lr,
+            total_steps=self.total_steps,
+            steps_per_epoch=self.steps_per_epoch,
+            **self.placeholders,
+        )
+
+
+def _specs(schedule: object, n: int) -> list[str | Schedule]:
+    """One schedule (text or compiled) per param group."""
+    if isinstance(schedule, (str, Schedule)):
+        return [schedule] * n
+    if not isinstance(schedule, Sequence) or isinstance(schedule, (bytes, bytearray)):
+        raise LrdslError(
+            "the schedule must be a text, a compiled Schedule or a sequence of them (one per param group), "
+            f"got {type(schedule).__name__}",
+            code="E0305",
+        )
+    specs = list(schedule)
+    if len(specs) != n:
+        raise LrdslError(f"got {len(specs)} schedules for {n} param groups", code="E0305")
+    for i, spec in enumerate(specs):
+        if not isinstance(spec, (str, Schedule)):
+            raise LrdslError(
+                f"schedule[{i}] must be a text or a compiled Schedule, got {type(spec).__name__}", code="E0305"
+            )
+    return specs
+
+
+_STATE_KEYS: tuple[str, ...] = ("format", "lrdsl", "schedules", "fingerprint", "base_lrs", "last_epoch")
+_STATE_KEYS += ("step_count", "last_lr", "plateaus")
+
+
+def _check_state(state: object, groups: int) -> dict[str, Any]:
+    """The state's values checked for type and range (plateaus are checked
+    against the schedule by :meth:`Feedback.load`)."""
+    if not isinstance(state, dict):
+        raise LrdslError(f"not a state saved by DSLScheduler.state_dict(): a {type(state).__name__}", code="E0305")
+    fmt = state.get("format")
+    if "format" in state and (isinstance(fmt, bool) or fmt != _STATE_FORMAT):
+        raise LrdslError(f"the state's 'format' is {fmt!r}; this lrdsl reads format {_STATE_FORMAT}", code="E0305")
+    check_keys(state, _STATE_KEYS, "the state")
+
+    def group_list(key: str) -> list[Any]:
+        values = check_list(state[key], f"'{key}'")
+        if len(values) != groups:
+            raise LrdslError(
+                f"the state's '{key}' has {len(values)} param groups, the optimizer {groups}", code="E0305"
+            )
+        return values
+
+    def text(value: object, key: str) -> str:
+        if not isinstance(value, str):
+            raise LrdslError(f"{key} must be a text, got {type(value).__name__}", code="E0305")
+        return value
+
+    return {
+        "lrdsl": text(state["lrdsl"], "'lrdsl'"),
+        "schedules": [text(s, f"'schedules'[{i}]") for i, s in enumerate(group_list("schedules"))],
+        "fingerprint": text(state["fingerprint"], "'fingerprint'"),
+        "base_lrs": [real(b, f"'base_lrs'[{i}]") for i, b in enumerate(group_list("base_lrs"))],
+        "last_epoch": whole(state["last_epoch"], "'last_epoch'"),
+        "step_count": whole(state["step_count"], "'step_count'"),
+        "last_lr": [real(x, f"'last_lr'[{i}]") for i, x in enumerate(group_list("last_lr"))],
+        "plateaus": group_list("plateaus"),
+    }
 
 
 def _float(x: object) -> float:
