@@ -257,6 +257,37 @@ def pathological() -> list[tuple[str, float, str]]:
     return rows
 
 
+def bombs() -> list[tuple[str, float, str]]:
+    """Inputs whose cost once grew with a count in them: compile + phases at a
+    total of 1e9 steps, best of 3, with the peak traced memory of one run."""
+    import tracemalloc
+
+    sgdr = "cosine_restarts(1, t_mul=1.0000001, cycles=1000000)"
+    cases = {
+        "1e6 restart cycles": sgdr,
+        "four of them joined by +": " + ".join([sgdr] * 4),
+        "unbounded restarts, t_mul=1+1e-7": "cosine_restarts(1, t_mul=1.0000001)",
+        "1e8 shrinking cycles (t_mul<1)": "cosine_restarts(100, t_mul=0.999999, cycles=100000000)",
+        "63 doubling cycles (2**63 steps)": "cosine_restarts(1, t_mul=2, cycles=63) >> const(1)",
+        "m_mul=1.5 to overflow": "cosine_restarts(88, t_mul=1.01, m_mul=1.5)",
+        "repeat 10**90 times": "repeat(cosine(10), 10**90)",
+        "ordinary 3-phase card": "warmup(1%) >> cosine_restarts(5%, t_mul=2, m_mul=0.9) >> const(1e-6)",
+    }
+    rows = []
+    for name, text in cases.items():
+
+        def run(text: str = text) -> None:
+            lrdsl.compile(text, total_steps=10**9).phases  # noqa: B018
+
+        t = best_of(run, 3)
+        tracemalloc.start()
+        run()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        rows.append((f"compile+phases: {name}", t, f"peak {peak / 2**20:.2f} MiB"))
+    return rows
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -293,6 +324,7 @@ def main() -> int:
         table("One step at a time (same schedule)", "per call", calls(n)),
         table("Start-up (median of 21 runs)", "wall", startup()),
         table("Bad and extreme inputs: parse + compile (+ render the error)", "best of 3", pathological()),
+        table("Compile bombs: compile + phases at a total of 1e9 steps", "best of 3", bombs()),
     ]
     header = [
         "# Benchmarks",

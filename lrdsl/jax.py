@@ -21,9 +21,9 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from .backends.reference import evaluate
-from .backends.tensor import TensorOps, jax_lib
+from .backends.tensor import TensorOps, guarded, jax_lib
 from .reactive import refuse
 
 TYPE_CHECKING = False
@@ -44,8 +44,7 @@ def to_optax(schedule: Schedule) -> Callable[[Any], Any]:
     ops = TensorOps(jax_lib(), fdtype, idtype)
 
     def lr(count: Any) -> Any:
-        t = jnp.maximum(jnp.asarray(count).astype(idtype), 0)
-        return evaluate(ops, root, t)
+        return guarded(ops, root, count if isinstance(count, (int, np.integer, np.ndarray)) else jnp.asarray(count))
 
     lr.__doc__ = f"The lrdsl schedule {schedule.canonical!r} (base_lr={schedule.base_lr!r}) at step `count`."
     return lr

@@ -24,8 +24,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .backends.reference import evaluate
-from .backends.tensor import TensorOps, keras_lib
+from .backends.tensor import TensorOps, guarded, keras_lib
 from .errors import LrdslError
 from .rangetest import RangeTestResult, run
 from .reactive import Feedback, check_keys, refuse
@@ -89,8 +88,7 @@ class DSLSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step: Any) -> Any:
         fdtype, idtype = compute_dtypes()
-        t = ops.maximum(ops.cast(step, idtype), 0)
-        value = evaluate(TensorOps(keras_lib(), fdtype, idtype), self.schedule.program.root, t)
+        value = guarded(TensorOps(keras_lib(), fdtype, idtype), self.schedule.program.root, step)
         return ops.cast(value, keras.config.floatx())
 
     def get_config(self) -> dict[str, Any]:

@@ -431,3 +431,31 @@ def test_valid_restart_schedules_compile_on_both_backends(backend: str) -> None:
     s = lrdsl.compile("cosine_restarts(1, t_mul=2, m_mul=0.5)")
     for i in (10, 40, 52):
         assert s(2**i - 1) == 0.5**i
+
+
+# ------------------------------------------------------------ the emitters' step domain
+
+
+@pytest.mark.parametrize("emitter", ["keras", "jax"])
+def test_emitters_refuse_concrete_steps_outside_the_domain_and_nan_traced_ones(emitter: str) -> None:
+    s = lrdsl.compile("warmup(5) >> cosine(20)")
+    if emitter == "keras":
+        pytest.importorskip("keras")
+        fn = s.to_keras()
+        tf = pytest.importorskip("tensorflow")
+
+        def traced(t: int) -> float:
+            return float(tf.function(fn)(tf.constant(t, dtype=tf.int64)))
+    else:
+        jax = pytest.importorskip("jax")
+        fn = s.to_optax()
+
+        def traced(t: int) -> float:
+            return float(jax.jit(fn)(jax.numpy.asarray(t, dtype=jax.numpy.int32)))
+
+    for bad in (-1, 2**53, 2**63 - 1, np.int64(-5), np.array([0, 2**53])):
+        with pytest.raises(LrdslError) as err:
+            fn(bad)
+        assert err.value.code == "E0401"
+    assert math.isnan(traced(-1))  # a traced step cannot raise: NaN, not the value at 0
+    assert traced(3) == pytest.approx(0.6, rel=1e-6)  # 3/5 of the way up the warmup

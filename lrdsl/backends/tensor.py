@@ -128,3 +128,27 @@ class TensorOps:
 
     def periodic(self, t: Any, period: int, fn: Callable[[Any], Any]) -> Any:
         return fn(t - self.lib.m.floor_divide(t, period) * period)
+
+
+def guarded(ops: TensorOps, root: Any, step: Any) -> Any:
+    """The program ``root`` at ``step`` on a tensor library, inside the step
+    domain: a concrete step (a Python or numpy integer, a numpy array) outside
+    ``[0, 2**53)`` is an :class:`~lrdsl.LrdslError` (E0401) here; a traced one,
+    where nothing can be raised, gives NaN (never a wrapped or clamped step)."""
+    from ..domain import MAX_STEP, check_step, out_of_domain
+    from .reference import evaluate
+
+    if isinstance(step, (int, np.integer)):
+        check_step(int(step))
+    elif (
+        isinstance(step, np.ndarray)
+        and step.size
+        and (step.dtype.kind not in "iu" or step.min() < 0 or step.max() > MAX_STEP)
+    ):
+        raise out_of_domain(step.min() if step.min() < 0 else step.max())
+    m = ops.lib.m
+    t = ops.lib.to(step, ops.idtype)
+    top = min(MAX_STEP, int(np.iinfo(ops.idtype).max))
+    bad = m.logical_or(t < 0, t > top)
+    value = evaluate(ops, root, m.where(bad, 0, t))
+    return m.where(bad, ops.f(math.nan), value)
