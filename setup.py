@@ -73,7 +73,8 @@ def extensions():
         return []
     ext = Extension(
         "lrdsl._kernel",
-        sources=[source, os.path.join("ext", "lrdsl_kernel.c")],
+        sources=[source, os.path.join("ext", "lrdsl_kernel.c"), os.path.join("ext", "lrdsl_prims.c")],
+        depends=[os.path.join("ext", name) for name in ("lrdsl_kernel.h", "lrdsl_math.h", "lrdsl_ops.h", "lrdsl_dispatch.inc")],
         include_dirs=["ext"],
         extra_compile_args=_cflags(),
         extra_link_args=_ldflags(),
@@ -86,7 +87,15 @@ def _cflags():
         return ["/O2"]
     # Vectorize sin/exp/pow through glibc's libmvec (omp declare simd in the C
     # source) without -ffast-math: no reassociation, no contraction, IEEE results.
-    return ["-O3", "-fopenmp-simd", "-fno-math-errno", "-ffp-contract=off", "-fno-trapping-math"]
+    # A primitive without its C function must not build (the dispatch is generated).
+    return [
+        "-O3",
+        "-fopenmp-simd",
+        "-fno-math-errno",
+        "-ffp-contract=off",
+        "-fno-trapping-math",
+        "-Werror=implicit-function-declaration",
+    ]
 
 
 def _ldflags():

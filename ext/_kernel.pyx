@@ -26,6 +26,7 @@ cdef extern from "lrdsl_kernel.h" nogil:
         const char *name
         int code
     const lr_opcode lr_opcodes[]
+    const lr_opcode lr_vector_ops[]
     int LR_NF
     int LR_BLOCK
     double lr_scalar(const lr_prog *p, int64_t node, int64_t t)
@@ -37,17 +38,19 @@ cdef extern from "lrdsl_kernel.h" nogil:
     const char *lr_isa()
 
 
-def _opcodes():
+cdef dict _table(const lr_opcode *entries):
     cdef int i = 0
     table = {}
-    while lr_opcodes[i].name != NULL:
-        table[lr_opcodes[i].name.decode()] = lr_opcodes[i].code
+    while entries[i].name != NULL:
+        table[entries[i].name.decode()] = entries[i].code
         i += 1
     return table
 
 
 #: name -> opcode, as the C kernel knows them (a test compares it with the registry)
-OPCODES = _opcodes()
+OPCODES = _table(lr_opcodes)
+#: the primitives whose range path is a vectorized loop (the others loop over their scalar case)
+VECTOR = frozenset(_table(lr_vector_ops))
 #: the instruction set the vectorized loops run on here
 ISA = lr_isa().decode()
 NODE_FIELDS = LR_NF

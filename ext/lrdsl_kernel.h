@@ -20,32 +20,7 @@
 #define LR_MAX_STEP ((int64_t)9007199254740991)
 #define LR_BLOCK 1024 /* doubles of scratch per level of pointwise ops */
 
-enum {
-    LR_CONST = 1,
-    LR_LINEAR = 2,
-    LR_WARMUP = 3,
-    LR_COSINE = 4,
-    LR_STEP = 5,
-    LR_MULTISTEP = 6,
-    LR_EXP = 7,
-    LR_POLY = 8,
-    LR_INVERSE_TIME = 9,
-    LR_INVERSE_SQRT = 10,
-    LR_NOAM = 11,
-    LR_PIECEWISE = 12,
-    LR_RESTARTS = 13,
-    LR_CYCLIC = 14,
-    LR_ONE_CYCLE = 15,
-    LR_PLATEAU = 16,
-    LR_REPEAT = 20,
-    LR_MIN = 21,
-    LR_MAX = 22,
-    LR_SEQ = 30,
-    LR_ADD = 31,
-    LR_SUB = 32,
-    LR_MUL = 33,
-    LR_DIV = 34
-};
+#include "lrdsl_ops.h" /* the opcode enum, generated from the registry */
 
 typedef struct {
     const int64_t *nodes;
@@ -60,8 +35,16 @@ typedef struct {
     int code;
 } lr_opcode;
 
-/* The opcode table, terminated by {NULL, 0}. */
+/* The opcode table and the primitives with vectorized range loops, each
+ * terminated by {NULL, 0} (lrdsl_dispatch.inc, generated). */
 extern const lr_opcode lr_opcodes[];
+extern const lr_opcode lr_vector_ops[];
+
+/* One primitive node, dispatched on its opcode (lrdsl_dispatch.inc): the value at
+ * local step t, and the values at t0 .. t0+n-1 into out. */
+double lr_prim_scalar(int64_t op, const double *f, int64_t nf, const int64_t *ip, int64_t ni, int64_t t);
+void lr_prim_range(int64_t op, const double *f, int64_t nf, const int64_t *ip, int64_t ni, int64_t t0, int64_t n,
+                   double *out);
 
 /* The value of `node` at local step t (libm, one step). */
 double lr_scalar(const lr_prog *p, int64_t node, int64_t t);

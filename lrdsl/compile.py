@@ -41,7 +41,7 @@ from .primitives.base import (
     ParamError,
     Primitive,
 )
-from .primitives.periodic import decimal_fraction
+from .primitives.restarts import decimal_fraction
 
 #: The most IR nodes a program may have.
 MAX_NODES = 10_000

@@ -21,7 +21,6 @@ every index in bounds and every int64 sum below 2**63.
 from __future__ import annotations
 
 import itertools
-import math
 from array import array
 
 from ..domain import STEP_LIMIT
@@ -38,8 +37,6 @@ NODE_FIELDS = 8  # op, length (-1: unbounded), f offset, f count, i offset, i co
 #: Structural opcodes (primitives use their registry opcode).
 STRUCTURAL_OPS = {"seq": 30, "add": 31, "sub": 32, "mul": 33, "div": 34}
 COMBINATORS = ("min", "max", "add", "sub", "mul", "div")
-_SHAPES = {"linear": 0, "cos": 1, "exp": 2}
-_MODES = {"triangular": 0, "triangular2": 1, "exp_range": 2}
 #: The deepest tree the kernel's recursive walk is given (parsing allows 128).
 MAX_DEPTH = 1024
 
@@ -54,59 +51,11 @@ def _clamp(n: int) -> int:
     return n if n < STEP_LIMIT else STEP_LIMIT
 
 
-def _restart_slots(p: dict) -> tuple[list[float], list[int]]:  # type: ignore[type-arg]
-    # ip: n, K, has tail, last tail cycle (-1: none), S[0..K]
-    # f: peak, min, m_mul, tail BK, tail LK, t_mul, B[0..K], L[0..K-1], m_mul**i for i < K
-    m = p["m_mul"]
-    if p["t_mul"] == 1:
-        return [p["peak"], p["min"], m, 0.0, 0.0, 1.0], [p["n"], 0, 0, -1]
-    starts = list(p["starts"])
-    k = len(p["lengths"])
-    powers = [m ** float(i) for i in range(k)]  # libm pow, as the formula's power(m, i)
-    tail = p["tail"]
-    bk, lk, jmax = tail if tail is not None else (0.0, 0.0, None)
-    fs = [p["peak"], p["min"], m, bk, lk, float(p["t_mul"]), *p["real_starts"], *p["lengths"], *powers]
-    last = -1 if jmax is None else _clamp(jmax)
-    return fs, [p["n"], k, int(tail is not None), last, *starts]
-
-
 def slots(node: Node) -> tuple[list[float], list[int]]:
-    """The float and int parameter slots of one node."""
+    """The float and int parameter slots of one node: a primitive's own
+    ``slots``, or the structural ops' layouts here."""
     p = node.params
     op = node.op
-    if op in ("const", "hold"):
-        return [p["value"]], []
-    if op == "linear":
-        return [p["start"], p["end"]], [p["n"]]
-    if op == "warmup":
-        return [p["start"], p["end"]], [p["n"], _SHAPES[p["shape"]]]
-    if op == "cosine":
-        return [p["peak"], p["min"]], [p["n"]]
-    if op == "step":
-        return [p["start"], p["gamma"]], [p["every"]]
-    if op == "multistep":
-        return [p["start"], p["gamma"]], list(p["milestones"])
-    if op == "exp":
-        return [p["start"], p["gamma"]], [p["every"], int(p["staircase"])]
-    if op == "poly":
-        return [p["start"], p["end"], p["power"]], [p["n"]]
-    if op == "inverse_time":
-        return [p["start"], p["rate"]], [p["every"], int(p["staircase"])]
-    if op == "inverse_sqrt":
-        return [p["start"]], [p["warmup"], p["timescale"]]
-    if op == "noam":
-        return [p["scale"]], [p["warmup"]]
-    if op == "piecewise":
-        return list(p["values"]), list(p["boundaries"])
-    if op == "cosine_restarts":
-        return _restart_slots(p)
-    if op == "cyclic":
-        return [p["low"], p["high"], p["gamma"]], [p["up"], p["down"], _MODES[p["mode"]]]
-    if op == "one_cycle":
-        phases = [x for e, (a, b) in zip(p["ends"], p["lrs"]) for x in (e, a, b)]
-        return phases, [len(p["ends"]), int(p["cos"]), *p["firsts"]]
-    if op == "plateau":
-        return [p["start"], *p["levels"]], list(p["cuts"])
     if op == "repeat":
         count = -1 if p["count"] is None else _clamp(p["count"])
         return [p["decay"]], [_clamp(p["period"]), count]
@@ -114,7 +63,10 @@ def slots(node: Node) -> tuple[list[float], list[int]]:
         return [], [s for s in p["starts"] if s < STEP_LIMIT]
     if op in COMBINATORS:
         return [], []
-    raise ValueError(f"no kernel lowering for op {op!r}")  # pragma: no cover
+    prim = REGISTRY.get(op)
+    if prim is None or prim.slots is None:
+        raise ValueError(f"no kernel lowering for op {op!r}")
+    return prim.slots(p)
 
 
 def _reachable(node: Node) -> tuple[Node, ...]:
@@ -187,65 +139,11 @@ def _steps_ok(xs: Sequence[int]) -> bool:
     return all(0 <= x <= STEP_LIMIT for x in xs)
 
 
-def _check_restarts(f: Sequence[float], ip: Sequence[int], k: int) -> None:
-    _need(len(ip) >= 4 and len(f) >= 6, "cosine_restarts slots", k)
-    n, cycles, tail, last = ip[0], ip[1], ip[2], ip[3]
-    _need(1 <= n <= STEP_LIMIT and tail in (0, 1) and -1 <= last <= STEP_LIMIT, "cosine_restarts header", k)
-    if cycles == 0:
-        _need(len(ip) == 4 and len(f) == 6 and tail == 0, "cosine_restarts (t_mul=1) slots", k)
-        return
-    _need(cycles >= 1 and len(ip) == 4 + cycles + 1 and len(f) == 6 + (cycles + 1) + 2 * cycles, "restart table", k)
-    starts = ip[4:]
-    _need(starts[0] == 0 and _sorted(starts) and _steps_ok(starts), "restart starts", k)
-    q = f[5]
-    _need(math.isfinite(q) and q > 0 and q != 1, "restart t_mul", k)
-    if tail:
-        bk, lk = f[3], f[4]
-        _need(math.isfinite(bk) and 0 <= bk < STEP_LIMIT and math.isfinite(lk) and lk > 0, "restart tail", k)
-        _need(starts[-1] < STEP_LIMIT, "restart tail start", k)
-    reals = f[6 : 6 + cycles + 1]
-    _need(all(math.isfinite(x) and x >= 0 for x in reals) and _sorted(reals), "restart real starts", k)  # type: ignore[arg-type]
-
-
 def _check_prim(name: str, f: Sequence[float], ip: Sequence[int], nk: int, k: int) -> None:
-    nf, ni = len(f), len(ip)
+    prim = REGISTRY[name]
     _need(nk == 0, "a primitive has no kids", k)
-    fixed = {
-        "const": (1, 0),
-        "linear": (2, 1),
-        "warmup": (2, 2),
-        "cosine": (2, 1),
-        "step": (2, 1),
-        "exp": (2, 2),
-        "poly": (3, 1),
-        "inverse_time": (2, 2),
-        "inverse_sqrt": (1, 2),
-        "noam": (1, 1),
-        "cyclic": (3, 3),
-    }
-    if name in fixed:
-        _need((nf, ni) == fixed[name], f"{name} takes {fixed[name]} slots, got {(nf, ni)}", k)
-        if name in ("linear", "cosine", "poly", "step", "noam"):
-            _need(1 <= ip[0] <= STEP_LIMIT, f"{name} length", k)
-        elif name in ("warmup", "exp", "inverse_time"):
-            _need(1 <= ip[0] <= STEP_LIMIT and 0 <= ip[1] <= (2 if name == "warmup" else 1), f"{name} slots", k)
-        elif name == "inverse_sqrt":
-            _need(0 <= ip[0] <= STEP_LIMIT and 1 <= ip[1] <= STEP_LIMIT, "inverse_sqrt slots", k)
-        elif name == "cyclic":
-            _need(1 <= ip[0] <= STEP_LIMIT and 1 <= ip[1] <= STEP_LIMIT and 0 <= ip[2] <= 2, "cyclic slots", k)
-    elif name == "multistep":
-        _need(nf == 2 and _sorted(ip) and _steps_ok(ip), "multistep milestones", k)
-    elif name in ("piecewise", "plateau"):
-        _need(nf == ni + 1 and _sorted(ip) and _steps_ok(ip), f"{name} table", k)
-    elif name == "one_cycle":
-        _need(ni >= 3 and ip[0] >= 1 and ni == 2 + ip[0] and nf == 3 * ip[0] and ip[1] in (0, 1), "one_cycle slots", k)
-        firsts = ip[2:]
-        _need(firsts[0] == 0 and _sorted(firsts) and _steps_ok(firsts), "one_cycle phases", k)
-        _need(all(math.isfinite(x) for x in f[0::3]), "one_cycle phase ends", k)
-    elif name == "cosine_restarts":
-        _check_restarts(f, ip, k)
-    else:
-        raise ProgramError(f"node {k}: no kernel case for {name!r}")
+    _need(prim.check is not None, f"no kernel case for {name!r}", k)
+    _need(prim.check(f, ip), f"{name}: slots that its kernel case cannot take ({len(f)} floats, {len(ip)} ints)", k)  # type: ignore[misc]
 
 
 def _check_node(op: int, f: Sequence[float], ip: Sequence[int], nk: int, k: int) -> None:

@@ -72,7 +72,7 @@ class ScalarOps:
 
     @staticmethod
     def restart_tail(t: int, bk: float, lk: float, q: float, jmax: int | None) -> int:
-        from ..primitives.periodic import tail_cycle
+        from ..primitives.restarts import tail_cycle
 
         return tail_cycle(bk, lk, q, jmax, t)
 
@@ -121,7 +121,7 @@ class NumpyOps:
 
     def restart_tail(self, t: Any, bk: float, lk: float, q: float, jmax: int | None) -> Any:
         """:func:`~lrdsl.primitives.periodic.tail_cycle` over an array."""
-        from ..primitives.periodic import tail_cycle
+        from ..primitives.restarts import tail_cycle
 
         np = self.np
         top = (1 << 62) if jmax is None else jmax

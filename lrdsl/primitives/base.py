@@ -18,7 +18,7 @@ from .._record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
 
@@ -157,6 +157,13 @@ class Primitive(Record):
     last step) or ``"staircase"`` (stair when the ``staircase`` flag is set);
     ``end_fn(p, length)`` overrides them.  ``kind`` is ``"primitive"`` or
     ``"combinator"`` (repeat, min, max: handled by the compiler).
+
+    The C kernel case: ``opcode``; ``slots(p)``, the node's float and int
+    slots; ``check(f, ip)``, whether slot arrays are safe for its C functions
+    (see :mod:`lrdsl.primitives.kernel`); ``c_name``, when its C functions are
+    another primitive's (``hold`` runs ``const``'s); ``vector``, whether it has
+    a vectorized range function (``False``: the generated dispatch loops over
+    the scalar one, and ``python -m lrdsl._gen_kernel`` says so).
     """
 
     __slots__ = (
@@ -174,6 +181,10 @@ class Primitive(Record):
         "kind",
         "variadic",
         "bounds",
+        "slots",
+        "check",
+        "c_name",
+        "vector",
     )
     _defaults = {
         "matches": "-",
@@ -186,6 +197,10 @@ class Primitive(Record):
         "kind": "primitive",
         "variadic": False,
         "bounds": (),
+        "slots": None,
+        "check": None,
+        "c_name": "",
+        "vector": True,
     }
 
     name: str
@@ -202,6 +217,15 @@ class Primitive(Record):
     kind: str
     variadic: bool
     bounds: tuple[str, ...]
+    slots: Callable[[P], tuple[list[float], list[int]]] | None
+    check: Callable[[Sequence[float], Sequence[int]], bool] | None
+    c_name: str
+    vector: bool
+
+    @property
+    def kernel_name(self) -> str:
+        """The name of its C functions (``lrp_<kernel_name>_scalar``)."""
+        return self.c_name or self.name
 
     def __reduce__(self) -> tuple[Any, ...]:
         # a primitive is the registry's: pickled by name (its functions need not pickle)

@@ -1,11 +1,11 @@
-"""Registry stage: the monotone and constant primitives.
+"""Registry stage: the decaying primitives (staircases, exponential,
+polynomial, inverse-time and Transformer decays, piecewise constants).
 
-Each formula is written once against the array namespace ``xp`` (see
-:mod:`lrdsl.backends.ops`) and computes values at local integer steps ``t``.
-Where a framework's closed form loses precision (``1 + cos x`` near the end of
-a cosine, ``1 - t/n`` near the end of a linear decay) the formula uses an
-algebraically equal form that does not: ``sin^2`` of the remaining half-angle,
-``(start*(n-t) + end*t)/n``.  The README lists these places.
+Formulas are written once against the array namespace ``xp``; integer parts
+(stairs, milestones) stay integers, so they are exact for any step.  Each
+primitive also declares its kernel slots (``slots``) and their check
+(``check``); its C functions are ``lrp_<name>_scalar``/``_range`` in
+``ext/lrdsl_prims.c``.
 """
 
 from __future__ import annotations
@@ -15,220 +15,26 @@ import math
 from .base import (
     BASE,
     BOOL,
-    ENUM,
     LENGTH,
-    NEXT,
     NONNEGATIVE,
     POSITION,
     POSITIONS,
     POSITIVE,
-    PREV,
     REAL,
-    UNIT,
     VALUE,
     VALUES,
     Param,
     ParamError,
     Primitive,
 )
+from .common import _n, _same, _steps, steps_param
+from .kernel import LIMIT, fixed, steps_table, table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-HALF_PI = math.pi / 2
-
-
-def raised_cosine(xp, angle, rest, first):  # type: ignore[no-untyped-def]
-    """``(1 + cos(angle)) / 2``, accurate to an ulp or two everywhere.
-
-    Where ``first`` (the first half of a descent) it is computed as written,
-    which is the frameworks' own formula and exact there; elsewhere as
-    ``sin(rest)**2`` with ``rest = (pi - angle) / 2`` computed by the caller
-    from exact integers, because ``1 + cos`` cancels near the end of a descent
-    (torch's CosineAnnealingLR loses ~1e-9 relative at its last steps).
-    """
-    s = xp.sin(rest)
-    return xp.where(first, (1.0 + xp.cos(angle)) / 2, s * s)
-
-
-def steps_param() -> Param:
-    return Param("steps", LENGTH, None, "bound an unbounded primitive to this many steps", positional=False)
-
-
-def _steps(a: Mapping[str, Any]) -> int | None:
-    return a["steps"]
-
-
-def _n(a: Mapping[str, Any]) -> int | None:
-    return a["n"]
-
-
-def _same(a: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(a)
-
-
-# ---------------------------------------------------------------- const, hold
-
-
-def const_formula(xp, t, p):  # type: ignore[no-untyped-def]
-    return xp.full(t, p.value)
-
-
-CONST = Primitive(
-    "const",
-    (Param("value", VALUE, BASE, "the learning rate"), steps_param()),
-    "a constant learning rate",
-    """value at every step.
-
-    >>> lrdsl.compile("const(1e-3)")(10**9)
-    0.001
-    """,
-    matches="torch ConstantLR(factor=1)",
-    opcode=1,
-    formula=const_formula,
-    prepare=_same,
-    length=_steps,
-)
-
-HOLD = Primitive(
-    "hold",
-    (
-        Param("n", LENGTH, None, "steps to hold (none: unbounded, elastic in a chain)"),
-        Param("value", VALUE, PREV, "the value held"),
-    ),
-    "hold the previous segment's end value (or base)",
-    """value at every step; by default the value the previous segment ends at,
-    or base when there is none or the previous segment is a warmup that ramps
-    to this one.
-
-    >>> s = lrdsl.compile("linear(10, start=1, end=0.5) >> hold(5) >> const(0)")
-    >>> s(12)
-    0.5
-    """,
-    matches="-",
-    opcode=1,
-    formula=const_formula,
-    prepare=_same,
-    length=_n,
-)
-
-# ---------------------------------------------------------------- linear, warmup
-
-
-def linear_formula(xp, t, p):  # type: ignore[no-untyped-def]
-    return (p.start * xp.f(p.n - t) + p.end * xp.f(t)) / p.n
-
-
-LINEAR = Primitive(
-    "linear",
-    (
-        Param("n", LENGTH, doc="length in steps"),
-        Param("start", VALUE, BASE, "value at step 0"),
-        Param("end", VALUE, 0.0, "value at step n and after"),
-    ),
-    "a straight line from start to end over n steps",
-    """(start*(n-t) + end*t) / n for t < n, then end.
-
-    >>> lrdsl.compile("linear(4, start=1, end=0)")(1)
-    0.75
-    """,
-    matches="torch LinearLR(start_factor, end_factor, total_iters=n) x base; Keras PolynomialDecay(power=1)",
-    opcode=2,
-    formula=linear_formula,
-    prepare=_same,
-    length=_n,
-)
-
-
-def warmup_prepare(a: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(a)
-    if a["shape"] == "exp" and not (a["start"] > 0 and a["end"] > 0):
-        raise ParamError(
-            "start",
-            "shape=exp ramps geometrically, so start and the target must both be > 0"
-            f" (start={a['start']}, target={a['end']})",
-        )
-    return out
-
-
-def warmup_formula(xp, t, p):  # type: ignore[no-untyped-def]
-    if p.shape == "linear":
-        return linear_formula(xp, t, p)
-    if p.shape == "cos":  # the cosine descent run backwards: (1 - cos(pi*t/n))/2
-        left = p.n - t
-        h = raised_cosine(xp, (math.pi * xp.f(left)) / p.n, xp.f(t) * (HALF_PI / p.n), 2 * left <= p.n)
-        return p.start + (p.end - p.start) * h
-    return p.start * xp.power(p.end / p.start, xp.f(t) / p.n)
-
-
-WARMUP = Primitive(
-    "warmup",
-    (
-        Param("n", LENGTH, doc="length in steps"),
-        Param("start", VALUE, 0.0, "value at step 0"),
-        Param("end", VALUE, NEXT, "target; by default where the next segment starts (base when last)"),
-        Param("shape", ENUM, "linear", "ramp shape", choices=("linear", "cos", "exp")),
-    ),
-    "ramp to where the next segment starts",
-    """linear: start + (target-start)*t/n; cos: start + (target-start)*(1 - cos(pi*t/n))/2;
-    exp: start*(target/start)^(t/n).  The target is reached exactly at step n,
-    where the next segment begins.
-
-    >>> s = lrdsl.compile("warmup(4) >> const(0.8)")
-    >>> s(0), s(1), s(4)
-    (0.0, 0.2, 0.8)
-    """,
-    matches="Keras CosineDecay(warmup_steps=n, warmup_target); HuggingFace get_*_schedule_with_warmup",
-    opcode=3,
-    formula=warmup_formula,
-    prepare=warmup_prepare,
-    length=_n,
-)
-
-# ---------------------------------------------------------------- cosine
-
-
-def cosine_prepare(a: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(a)
-    if a["alpha"] is not None:
-        if a["min"] is not None:
-            raise ParamError(
-                "alpha", "give min= or alpha=, not both (alpha is min as a fraction of peak)", code="E0307"
-            )
-        out["min"] = a["alpha"] * a["peak"]
-    elif a["min"] is None:
-        out["min"] = 0.0
-    del out["alpha"]
-    return out
-
-
-def cosine_formula(xp, t, p):  # type: ignore[no-untyped-def]
-    h = raised_cosine(xp, (math.pi * xp.f(t)) / p.n, xp.f(p.n - t) * (HALF_PI / p.n), 2 * t <= p.n)
-    return p.min + (p.peak - p.min) * h
-
-
-COSINE = Primitive(
-    "cosine",
-    (
-        Param("n", LENGTH, doc="length in steps"),
-        Param("peak", VALUE, BASE, "value at step 0"),
-        Param("min", VALUE, None, "value at step n and after", shown="0"),
-        Param("alpha", REAL, None, "min as a fraction of peak", domain=UNIT, positional=False),
-    ),
-    "half a cosine from peak to min over n steps",
-    """min + (peak-min) * (1 + cos(pi*t/n))/2 (as sin^2(pi*(n-t)/(2n)) in the second half).
-
-    >>> round(lrdsl.compile("cosine(100, min=0.1)")(50), 12)
-    0.55
-    """,
-    matches="torch CosineAnnealingLR(T_max=n, eta_min=min) closed form; Keras CosineDecay(decay_steps=n, alpha)",
-    opcode=4,
-    formula=cosine_formula,
-    prepare=cosine_prepare,
-    length=_n,
-)
 
 # ---------------------------------------------------------------- step, multistep, exp
 
@@ -253,6 +59,8 @@ STEP = Primitive(
     """,
     matches="torch StepLR(step_size=every, gamma); Keras ExponentialDecay(staircase=True)",
     opcode=5,
+    slots=lambda p: ([p["start"], p["gamma"]], [p["every"]]),
+    check=fixed(2, 1, (0, 1, LIMIT)),
     formula=step_formula,
     prepare=_same,
     length=_steps,
@@ -281,6 +89,8 @@ MULTISTEP = Primitive(
     """,
     matches="torch MultiStepLR(milestones, gamma)",
     opcode=6,
+    slots=lambda p: ([p["start"], p["gamma"]], list(p["milestones"])),
+    check=lambda f, ip: len(f) == 2 and steps_table(ip),
     formula=multistep_formula,
     prepare=_same,
     length=_steps,
@@ -311,6 +121,8 @@ EXP = Primitive(
     """,
     matches="torch ExponentialLR(gamma); Keras ExponentialDecay(decay_steps=every, decay_rate=gamma, staircase)",
     opcode=7,
+    slots=lambda p: ([p["start"], p["gamma"]], [p["every"], int(p["staircase"])]),
+    check=fixed(2, 2, (0, 1, LIMIT), (1, 0, 1)),
     formula=exp_formula,
     prepare=_same,
     length=_steps,
@@ -340,6 +152,8 @@ POLY = Primitive(
     """,
     matches="torch PolynomialLR(total_iters=n, power); Keras PolynomialDecay(decay_steps=n, power, end_learning_rate=end, cycle=False)",
     opcode=8,
+    slots=lambda p: ([p["start"], p["end"], p["power"]], [p["n"]]),
+    check=fixed(3, 1, (0, 1, LIMIT)),
     formula=poly_formula,
     prepare=_same,
     length=_n,
@@ -371,6 +185,8 @@ INVERSE_TIME = Primitive(
     """,
     matches="Keras InverseTimeDecay(decay_steps=every, decay_rate=rate, staircase)",
     opcode=9,
+    slots=lambda p: ([p["start"], p["rate"]], [p["every"], int(p["staircase"])]),
+    check=fixed(2, 2, (0, 1, LIMIT), (1, 0, 1)),
     formula=inverse_time_formula,
     prepare=_same,
     length=_steps,
@@ -409,6 +225,8 @@ INVERSE_SQRT = Primitive(
     """,
     matches="HuggingFace get_inverse_sqrt_schedule(num_warmup_steps=warmup, timescale)",
     opcode=10,
+    slots=lambda p: ([p["start"]], [p["warmup"], p["timescale"]]),
+    check=fixed(1, 2, (0, 0, LIMIT), (1, 1, LIMIT)),
     formula=inverse_sqrt_formula,
     prepare=inverse_sqrt_prepare,
     length=_steps,
@@ -447,6 +265,8 @@ NOAM = Primitive(
     """,
     matches="Attention Is All You Need (Noam) as in the Annotated Transformer (step 0 counts as 1)",
     opcode=11,
+    slots=lambda p: ([p["scale"]], [p["warmup"]]),
+    check=fixed(1, 1, (0, 1, LIMIT)),
     formula=noam_formula,
     prepare=noam_prepare,
     length=_steps,
@@ -487,10 +307,13 @@ PIECEWISE = Primitive(
     """,
     matches="Keras PiecewiseConstantDecay(boundaries, values)",
     opcode=12,
+    slots=lambda p: (list(p["values"]), list(p["boundaries"])),
+    check=table(1),
     formula=piecewise_formula,
     prepare=piecewise_prepare,
     length=_steps,
     end="stair",
 )
 
-ALL = (CONST, HOLD, LINEAR, WARMUP, COSINE, STEP, MULTISTEP, EXP, POLY, INVERSE_TIME, INVERSE_SQRT, NOAM, PIECEWISE)
+
+ALL = (STEP, MULTISTEP, EXP, POLY, INVERSE_TIME, INVERSE_SQRT, NOAM, PIECEWISE)

@@ -12,7 +12,8 @@ scheduler, the Keras callback and ``lrdsl eval --metrics`` feed it (see
 from __future__ import annotations
 
 from .base import BASE, ENUM, INT, NONNEGATIVE, REAL, VALUE, Domain, Param, Primitive
-from .decays import steps_param
+from .common import steps_param
+from .kernel import table
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -57,6 +58,8 @@ PLATEAU = Primitive(
     """,
     matches="torch ReduceLROnPlateau(mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps); Keras ReduceLROnPlateau",
     opcode=16,
+    slots=lambda p: ([p["start"], *p["levels"]], list(p["cuts"])),
+    check=table(1),
     formula=plateau_formula,
     prepare=plateau_prepare,
     length=lambda a: a["steps"],
