@@ -1,13 +1,17 @@
 """Evaluation stage: the array namespaces that primitive formulas are written
 against.
 
-A formula sees ``xp`` and the local integer steps ``t``; it may use ``f`` (to
-float64), ``sin cos exp log sqrt power``, ``floordiv``, ``where``, ``minimum``,
-``maximum``, ``full``, ``searchsorted``/``take`` (table look-ups) and
-``piecewise`` (pieces starting at given steps).  :class:`NumpyOps` evaluates
-arrays (the reference backend), :class:`ScalarOps` evaluates one Python int
-with the ``math`` module (compile-time values and the scalar fallback, with no
-numpy import), and the Keras emitter supplies a ``keras.ops`` namespace.
+A formula sees ``xp`` and the local integer steps ``t``; it may use the members
+of :class:`~lrdsl.backends.namespace.ArrayNamespace` only: ``f`` (to float64),
+``sin cos exp log sqrt power``, ``floordiv``, ``where``, ``minimum``,
+``maximum``, ``full``, ``searchsorted``/``take`` (table look-ups),
+``restart_tail``, ``piecewise`` (pieces starting at given steps) and
+``periodic``.  :class:`NumpyOps` evaluates arrays (the reference backend),
+:class:`ScalarOps` evaluates one Python int with the ``math`` module
+(compile-time values and the scalar fallback, with no numpy import), and the
+emitters use :class:`~lrdsl.backends.tensor.TensorOps`.  All of them keep the
+protocol's contracts (``tests/test_namespace.py``): ScalarOps gives numpy's
+IEEE results (NaN, ±inf) where ``math`` would raise.
 """
 
 from __future__ import annotations
@@ -26,20 +30,45 @@ class ScalarOps:
 
     name = "scalar"
     f = staticmethod(float)
-    sin = staticmethod(math.sin)
-    cos = staticmethod(math.cos)
-    exp = staticmethod(math.exp)
-    log = staticmethod(math.log)
-    sqrt = staticmethod(math.sqrt)
+
+    @staticmethod
+    def sin(x: float) -> float:
+        return math.sin(x) if math.isfinite(x) else math.nan
+
+    @staticmethod
+    def cos(x: float) -> float:
+        return math.cos(x) if math.isfinite(x) else math.nan
+
+    @staticmethod
+    def exp(x: float) -> float:
+        try:
+            return math.exp(x)
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
+    def log(x: float) -> float:
+        if x > 0 or x != x:
+            return math.log(x)
+        return -math.inf if x == 0 else math.nan
+
+    @staticmethod
+    def sqrt(x: float) -> float:
+        return math.sqrt(x) if x >= 0 or x != x else math.nan
 
     @staticmethod
     def power(a: float, b: float) -> float:
+        """C99 ``pow`` as numpy's: an overflow or a pole is a signed inf, a
+        negative base to a non-integer power NaN (never a complex number)."""
+        a, b = float(a), float(b)
+        if -math.inf < a < 0 and math.isfinite(b) and not b.is_integer():
+            return math.nan
         try:
-            return float(a) ** float(b)
-        except OverflowError:
-            return math.inf
-        except ZeroDivisionError:
-            return math.inf
+            return math.pow(a, b)
+        except OverflowError:  # beyond float64: odd powers keep a negative base's sign
+            return -math.inf if a < 0 and b % 2 == 1 else math.inf
+        except ValueError:  # zero to a negative power: a pole, signed as the zero for odd powers
+            return -math.inf if math.copysign(1.0, a) < 0 and b % 2 == 1 else math.inf
 
     @staticmethod
     def floordiv(a: int, b: int) -> int:
@@ -101,7 +130,6 @@ class NumpyOps:
         self.exp = np.exp
         self.log = np.log
         self.sqrt = np.sqrt
-        self.power = np.power
         self.floordiv = np.floor_divide
         self.where = np.where
         self.minimum = np.minimum
@@ -109,6 +137,10 @@ class NumpyOps:
 
     def f(self, x: Any) -> Any:
         return self.np.asarray(x, dtype=self.np.float64)
+
+    def power(self, a: Any, b: Any) -> Any:
+        """In float64 whatever the arguments (``np.power`` of integers wraps)."""
+        return self.np.power(a, b, dtype=self.np.float64)
 
     def full(self, t: Any, value: float) -> Any:
         return self.np.full(self.np.shape(t), float(value))
@@ -120,7 +152,7 @@ class NumpyOps:
         return self.np.asarray(table, dtype=self.np.float64)[i]
 
     def restart_tail(self, t: Any, bk: float, lk: float, q: float, jmax: int | None) -> Any:
-        """:func:`~lrdsl.primitives.periodic.tail_cycle` over an array."""
+        """:func:`~lrdsl.primitives.restarts.tail_cycle` over an array."""
         from ..primitives.restarts import tail_cycle
 
         np = self.np
@@ -172,3 +204,10 @@ def numpy_ops() -> NumpyOps:
     if not _NUMPY:
         _NUMPY.append(NumpyOps())
     return _NUMPY[0]
+
+
+if TYPE_CHECKING:  # mypy checks that both keep the protocol
+    from .namespace import ArrayNamespace
+
+    _scalar: ArrayNamespace = ScalarOps()
+    _numpy: ArrayNamespace = NumpyOps()

@@ -9,9 +9,13 @@ domain, even in an unselected branch), table look-ups as comparisons.  A
 :class:`Lib` adapter names the handful of calls that differ between libraries.
 
 Computing in float32 (JAX without ``jax_enable_x64``): ``power(gamma, x)`` with
-a constant ``gamma`` near 1 is ``exp(x * log(gamma))`` with the log taken in
-float64, which keeps 1e-7 where ``gamma`` rounded to float32 would lose
-``x * 6e-8`` (1e-4 relative after 2,000 steps of ``exp(0.9999)``).
+a constant ``gamma`` near 1 that float32 cannot hold is ``exp(x * log(gamma))``
+with the log taken in float64, which keeps 1e-7 where ``gamma`` rounded to
+float32 would lose ``x * 6e-8`` (1e-4 relative after 2,000 steps of
+``exp(0.9999)``); a ``gamma`` float32 holds (0.5, 2) stays ``pow``, exact for
+whole exponents and C99 at 1, inf and NaN.  Integer constants past the int32
+step range (lengths, periods, segment starts) are never reached by a step and
+are not converted to int32.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ def jax_lib() -> Lib:
 
 
 class TensorOps:
+    """The :class:`~lrdsl.backends.namespace.ArrayNamespace` over a tensor
+    library, computing in ``fdtype`` with steps of ``idtype``."""
+
     name = "tensor"
 
     def __init__(self, lib: Lib, fdtype: str, idtype: str) -> None:
@@ -63,7 +70,7 @@ class TensorOps:
         self.where = m.where
         self.minimum = m.minimum
         self.maximum = m.maximum
-        self.floordiv = m.floor_divide
+        self.top = int(np.iinfo(idtype).max)  # the largest step the step type holds
 
     def f(self, x: Any) -> Any:
         if isinstance(x, (int, float)):  # straight to the dtype: not through float32
@@ -71,9 +78,14 @@ class TensorOps:
         return self.lib.to(x, self.fdtype)
 
     def power(self, a: Any, b: Any) -> Any:
-        if self.fdtype == "float32" and isinstance(a, (int, float)) and a > 0 and abs(math.log(a)) < 1:
-            return self.lib.m.exp(self.f(b) * math.log(a))
+        if self.fdtype == "float32" and _drifts_in_float32(a):
+            return self.lib.m.exp(self.f(b) * math.log(a))  # the log in float64
         return self.lib.m.power(self.f(a), self.f(b))
+
+    def floordiv(self, a: Any, b: int) -> Any:
+        if isinstance(b, int) and b > self.top:  # past the step type, so |a| < b: 0, or -1 below 0
+            return -self.lib.to(a < 0, self.idtype)
+        return self.lib.m.floor_divide(a, b)
 
     def full(self, t: Any, value: float) -> Any:
         m = self.lib.m
@@ -81,8 +93,7 @@ class TensorOps:
 
     def searchsorted(self, table: Sequence[int], t: Any, side: str) -> Any:
         m = self.lib.m
-        top = np.iinfo(self.idtype).max
-        table = [v for v in table if v <= top]  # entries past the step type's range: never reached
+        table = [v for v in table if v <= self.top]  # entries past the step type's range: never reached
         if len(table) == 0:
             return m.zeros_like(t)
         tab = self.lib.constant(np.asarray(table, dtype=np.int64), self.idtype)
@@ -97,7 +108,7 @@ class TensorOps:
         estimate and two correction rounds against the closed-form starts, in
         the graph's float type (float32 puts far boundaries within its rounding)."""
         m = self.lib.m
-        top = min((1 << 62) if jmax is None else jmax, int(np.iinfo(self.idtype).max) - 1)
+        top = min((1 << 62) if jmax is None else jmax, self.top - 1)
         tf = self.f(t)
         x = m.maximum((tf - bk) * ((q - 1.0) / lk), -1.0 + 2.0**-52)
         e = m.clip(m.floor(m.log1p(x) / math.log(q)), 0, top)
@@ -116,9 +127,13 @@ class TensorOps:
         out = None
         for k, fn in enumerate(fns):
             lo = starts[k]
+            if lo > self.top:
+                break  # pieces past the step type's range: never reached
             hi = starts[k + 1] if k + 1 < len(starts) else None
             if hi is not None and hi <= lo:
                 continue  # an empty piece
+            if hi is not None and hi > self.top:
+                hi = None  # the last piece a step reaches: no clamp (hi - lo - 1 may not fit)
             local = m.maximum(t - lo, 0)
             if hi is not None:
                 local = m.minimum(local, hi - lo - 1)
@@ -127,7 +142,21 @@ class TensorOps:
         return out
 
     def periodic(self, t: Any, period: int, fn: Callable[[Any], Any]) -> Any:
+        if period > self.top:
+            return fn(t)  # every step is in the first period
         return fn(t - self.lib.m.floor_divide(t, period) * period)
+
+
+def _drifts_in_float32(a: Any) -> bool:
+    """A constant base near 1 that float32 cannot hold (0.9999, not 0.5 or 1):
+    ``a**x`` with ``a`` rounded to float32 drifts by ``x`` times its rounding."""
+    return isinstance(a, (int, float)) and a > 0 and abs(math.log(a)) < 1 and float(np.float32(a)) != a
+
+
+if TYPE_CHECKING:  # mypy checks that it keeps the protocol
+    from .namespace import ArrayNamespace
+
+    _tensor: ArrayNamespace = TensorOps(keras_lib(), "float64", "int64")
 
 
 def guarded(ops: TensorOps, root: Any, step: Any) -> Any:
