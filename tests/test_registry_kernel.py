@@ -29,7 +29,7 @@ def test_generated_glue_and_tables_are_up_to_date() -> None:
 @pytest.mark.parametrize("prim", KERNEL_PRIMS, ids=lambda p: p.name)
 def test_every_primitive_declares_its_kernel_case(prim) -> None:  # type: ignore[no-untyped-def]
     assert prim.opcode > 0 and prim.slots is not None and prim.check is not None
-    text = (ROOT / "ext" / "lrdsl_prims.c").read_text()
+    text = (ROOT / "ext" / "lrdsl_prims.c").read_text() + (ROOT / "ext" / "lrdsl_cycles.c").read_text()
     assert f"lrp_{prim.kernel_name}_scalar(" in text
     if prim.vector:
         assert f"lrp_{prim.kernel_name}_range(" in text
@@ -54,7 +54,7 @@ def test_lowered_programs_pass_their_own_checks() -> None:
 
 
 def _syntax_check(tmp_path: Path, dispatch: str) -> subprocess.CompletedProcess[str]:
-    for name in ("lrdsl_prims.c", "lrdsl_math.h", "lrdsl_kernel.h", "lrdsl_ops.h"):
+    for name in ("lrdsl_prims.c", "lrdsl_cycles.c", "lrdsl_math.h", "lrdsl_kernel.h", "lrdsl_ops.h"):
         shutil.copy(ROOT / "ext" / name, tmp_path / name)
     (tmp_path / "lrdsl_dispatch.inc").write_text(dispatch)
     cc = shutil.which("gcc") or shutil.which("cc")
