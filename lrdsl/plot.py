@@ -35,6 +35,39 @@ def _steps(schedules: Sequence[Schedule], n: int) -> list[int]:
     return sorted(picks)
 
 
+def check_output(path: str) -> str:
+    """The format (``"png"`` or ``"svg"``) of ``path``, once it is clear the file
+    can be written there; else an :class:`LrdslError` (E0305 for the extension,
+    E0901 for the place)."""
+    import os
+
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in os.path.basename(path) else ""
+    if suffix not in ("png", "svg"):
+        raise LrdslError(f"a plot is written as .png or .svg, not {_shown(path)}", code="E0305")
+    parent = os.path.dirname(path) or "."
+    problem = None
+    if os.path.isdir(path):
+        problem = "it is a directory"
+    elif not os.path.isdir(parent):
+        problem = f"there is no directory {_shown(parent)}"
+    elif "\0" in path:
+        problem = "a path has no NUL characters"
+    elif not os.access(path if os.path.exists(path) else parent, os.W_OK):
+        problem = "permission denied"
+    if problem:
+        raise LrdslError(f"cannot write the plot to {_shown(path)}: {problem}", code="E0901")
+    return suffix
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 80 else text[:77] + "...")
+
+
+def _literal(label: str) -> str:
+    """``label`` as matplotlib draws it verbatim ('$' would start mathtext)."""
+    return label.replace("$", r"\$")
+
+
 def plot(
     items: Sequence[tuple[str, Schedule]],
     steps: int,
@@ -43,10 +76,11 @@ def plot(
     log: bool = False,
     title: str | None = None,
 ) -> None:
-    """Write a plot of ``items`` (label, schedule) over ``steps`` steps to ``path``."""
-    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
-    if suffix not in ("png", "svg"):
-        raise LrdslError(f"a plot is written as .png or .svg, not {path!r}", code="E0305")
+    """Write a plot of ``items`` (label, schedule) over ``steps`` steps to ``path``.
+
+    The figure is drawn in memory and then written: a path that cannot be
+    written is an :class:`LrdslError` (E0901), found before any drawing."""
+    suffix = check_output(path)
     try:
         import matplotlib
     except ImportError:
@@ -54,6 +88,24 @@ def plot(
     if "matplotlib.pyplot" not in __import__("sys").modules:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    fig = _figure(plt, items, steps, log, title)
+    import io
+
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format=suffix)
+    finally:
+        plt.close(fig)
+    try:
+        with open(path, "wb") as fh:
+            fh.write(buffer.getbuffer())
+    except (OSError, ValueError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        raise LrdslError(f"cannot write the plot to {_shown(path)}: {reason}", code="E0901") from None
+
+
+def _figure(plt, items: Sequence[tuple[str, Schedule]], steps: int, log: bool, title: str | None):  # type: ignore[no-untyped-def]
     import numpy as np
 
     from .report import values
@@ -69,7 +121,7 @@ def plot(
         ys = np.asarray(values(sched, xs))
         if log:
             ys = np.where(ys > 0, ys, np.nan)
-        ax.plot(xs, ys, linewidth=1.6, label=label, drawstyle=style, solid_joinstyle="round")
+        ax.plot(xs, ys, linewidth=1.6, label=_literal(label), drawstyle=style, solid_joinstyle="round")
     ax.set_xlim(0, max(1, steps - 1))
     ax.set_xlabel("step")
     ax.set_ylabel("learning rate")
@@ -84,10 +136,10 @@ def plot(
     ax.spines[["top", "right"]].set_visible(False)
     if len(items) > 1:  # below the axes, where no curve runs
         ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncol=1)
-    ax.set_title(title if title is not None else (items[0][0] if len(items) == 1 else ""), fontsize=9, loc="left")
+    heading = title if title is not None else (items[0][0] if len(items) == 1 else "")
+    ax.set_title(_literal(heading), fontsize=9, loc="left")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return fig
 
 
 def _shade(ax, sched: Schedule, steps: int, log: bool) -> None:  # type: ignore[no-untyped-def]

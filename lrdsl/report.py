@@ -120,19 +120,20 @@ def write_table(out: TextIO, sched: Schedule, plan: Steps) -> None:
         )
 
 
-def terminal_plot(sched: Schedule, n: int, log: bool) -> str:
-    """A braille chart of steps 0..n-1, min/max preserving when n is large."""
+def terminal_plot(sched: Schedule, n: int, log: bool, *, ascii_only: bool = False) -> str:
+    """A braille chart of steps 0..n-1, min/max preserving when n is large
+    (ASCII characters only when ``ascii_only``)."""
     from .termplot import braille
 
     if n <= 4096:
-        return braille(values(sched, range(n)), log=log)
+        return braille(values(sched, range(n)), log=log, ascii_only=ascii_only)
     cols = 120
     samples: list[int] = []
     for c in range(cols):
         lo = c * n // cols
         hi = max(lo + 1, (c + 1) * n // cols)
         samples.extend(range(lo, hi, max(1, (hi - lo) // 64)))
-    return braille(values(sched, samples), first_step=0, last_step=n - 1, log=log)
+    return braille(values(sched, samples), first_step=0, last_step=n - 1, log=log, ascii_only=ascii_only)
 
 
 # ---------------------------------------------------------------- phases and explain

@@ -1,7 +1,9 @@
 """A terminal plot of a schedule in Unicode braille (2x4 dots per cell), with no
 dependency beyond the standard library, so ``lrdsl eval`` can show the curve
 at a glance.  Each column covers a range of steps and draws the minimum and
-maximum of the values in it, so spikes and restarts stay visible.
+maximum of the values in it, so spikes and restarts stay visible.  Where the
+terminal cannot show Unicode (``ascii_only=True``) the same grid is drawn with
+ASCII: ``'`` for dots in the upper half of a cell, ``.`` the lower, ``:`` both.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ def braille(
     width: int = 60,
     height: int = 10,
     log: bool = False,
+    ascii_only: bool = False,
 ) -> str:
-    """Render ``values`` (evenly spaced steps) as a braille chart with axes."""
+    """Render ``values`` (evenly spaced steps) as a braille chart with axes
+    (with ASCII characters only when ``ascii_only``)."""
     n = len(values)
     if n == 0:
         return "(no steps)"
@@ -60,14 +64,27 @@ def braille(
     top = _label(hi, log)
     bottom = _label(lo, log)
     pad = max(len(top), len(bottom))
+    cell, tick, corner, rule = (_ascii_cell, "|", "+", "-") if ascii_only else (_braille_cell, "┤", "└", "─")
     lines = []
     for i, row in enumerate(grid):
         label = top if i == 0 else bottom if i == height - 1 else ""
-        lines.append(f"{label:>{pad}} ┤" + "".join(chr(0x2800 + bits) for bits in row))
-    axis = f"{'':>{pad}} └" + "─" * len(grid[0])
+        lines.append(f"{label:>{pad}} {tick}" + "".join(cell(bits) for bits in row))
+    axis = f"{'':>{pad}} {corner}" + rule * len(grid[0])
     left, right = str(first_step), str(last)
     ticks = f"{'':>{pad}}  {left}{right:>{max(1, len(grid[0]) - len(left))}}"
     return "\n".join([*lines, axis, ticks])
+
+
+_UPPER = 0x01 | 0x08 | 0x02 | 0x10  # dots in rows 0 and 1 of a cell
+_LOWER = 0x04 | 0x20 | 0x40 | 0x80  # rows 2 and 3
+
+
+def _braille_cell(bits: int) -> str:
+    return chr(0x2800 + bits)
+
+
+def _ascii_cell(bits: int) -> str:
+    return " '.:"[(1 if bits & _UPPER else 0) + (2 if bits & _LOWER else 0)]
 
 
 def _y(v: float, log: bool) -> float | None:
