@@ -547,7 +547,8 @@ def left_limit(node: Node, at: int) -> float:
     if op == "repeat":
         period = node.params["period"]
         k = (at - 1) // period
-        return float(node.params["decay"]) ** k * left_limit(node.kids[0], at - k * period)
+        # IEEE, as the evaluators compute it: decay**k overflows to inf, never raises
+        return _SCALAR.power(float(node.params["decay"]), float(k)) * left_limit(node.kids[0], at - k * period)
     if op in ("min", "max", "add", "sub", "mul", "div"):
         vals = [left_limit(k, at) for k in node.kids]
         return _combine(op, vals)
