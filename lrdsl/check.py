@@ -119,6 +119,10 @@ class CConst(Record):
     kind = "sched"
 
 
+#: Names ``lrdsl.compile`` takes itself, so no placeholder could ever be given them.
+RESERVED_PLACEHOLDERS = frozenset({"base_lr", "total_steps", "steps_per_epoch"})
+
+
 def check(module: A.Module, placeholders: Mapping[str, object] | None = None) -> object:
     """Check a parsed module; return the checked schedule expression."""
     return _Checker(dict(placeholders or {})).module(module)
@@ -224,6 +228,14 @@ class _Checker:
         return CWord(node.id, node.span)
 
     def placeholder(self, node: A.Placeholder) -> object:
+        if node.name in RESERVED_PLACEHOLDERS:
+            raise ArgumentError(
+                f"${node.name} cannot be a placeholder: {node.name}= is lrdsl.compile's own argument",
+                node.span,
+                code="E0206",
+                label="reserved name",
+                hints=[f"rename it, e.g. ${node.name}_value"],
+            )
         if node.name not in self.placeholders:
             hints = [f"give it a value: lrdsl.compile(..., {node.name}=...) or lrdsl eval -D {node.name}=..."]
             if self.placeholders:

@@ -17,7 +17,8 @@ from .errors import LrdslError
 STEP_LIMIT = 2**53
 MAX_STEP = STEP_LIMIT - 1
 
-#: Bytes read from a file, stdin or a device before giving up (E0701).
+#: The schedule text limit, in characters (the parser's ``MAX_SOURCE_CHARS``);
+#: the CLI reads up to four bytes a character of it from a file or stdin.
 MAX_INPUT_BYTES = 16 * 1024
 #: Bytes of a config file (--config, lrdsl.load) and of a metrics file.
 MAX_CONFIG_BYTES = 1 << 20

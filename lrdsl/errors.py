@@ -60,7 +60,7 @@ CODES: dict[str, str] = {
     "E0703": "too many segments",
     "E0704": "too many steps requested",
     "E0801": "a construct that the target framework cannot express",
-    "E0901": "a config file that cannot be read, or lacks the key",
+    "E0901": "a file that cannot be read or written, or a config that lacks the key",
 }
 
 

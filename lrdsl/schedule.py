@@ -37,6 +37,7 @@ _PHASE_EXACT = 1 << 12
 
 def compile(  # noqa: A001 - the public name the brief fixes
     text: str | Module,
+    /,
     *,
     base_lr: float | None = None,
     total_steps: int | None = None,

@@ -459,3 +459,18 @@ def test_emitters_refuse_concrete_steps_outside_the_domain_and_nan_traced_ones(e
         assert err.value.code == "E0401"
     assert math.isnan(traced(-1))  # a traced step cannot raise: NaN, not the value at 0
     assert traced(3) == pytest.approx(0.6, rel=1e-6)  # 3/5 of the way up the warmup
+
+
+def test_placeholder_names_that_compile_takes_itself() -> None:
+    # text is positional-only, so $text is an ordinary placeholder
+    assert lrdsl.compile("cosine($text)", text=4)(2) == 0.5
+    for name in ("base_lr", "total_steps", "steps_per_epoch"):
+        with pytest.raises(LrdslError) as err:
+            lrdsl.compile(f"cosine(${name})")
+        assert err.value.code == "E0206"
+
+
+@pytest.mark.parametrize("key", ["mode", "factor", "patience", "threshold_mode", "eps", "cooldown", "min_lr"])
+def test_hf_plateau_arguments_of_the_wrong_type_are_lrdsl_errors(key: str) -> None:
+    with pytest.raises(LrdslError):
+        lrdsl.from_hf("reduce_lr_on_plateau", **{key: None})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from ..errors import LrdslError, UnsupportedError
+from ..errors import ArgumentError, LrdslError, UnsupportedError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ def _fail(message: str, *hints: str) -> UnsupportedError:
 def _num(x: float | int) -> str:
     """A number as lrdsl reads it back to the same float64: whole values as
     integers, the rest with ``repr``."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise ArgumentError(f"expected a number, got {x!r}", None, code="E0305")
     if isinstance(x, int):
         return str(x)
     x = float(x)
