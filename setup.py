@@ -74,7 +74,10 @@ def extensions():
     ext = Extension(
         "lrdsl._kernel",
         sources=[source, os.path.join("ext", "lrdsl_kernel.c"), os.path.join("ext", "lrdsl_prims.c")],
-        depends=[os.path.join("ext", name) for name in ("lrdsl_kernel.h", "lrdsl_math.h", "lrdsl_ops.h", "lrdsl_dispatch.inc", "lrdsl_cycles.c")],
+        depends=[
+            os.path.join("ext", name)
+            for name in ("lrdsl_kernel.h", "lrdsl_math.h", "lrdsl_ops.h", "lrdsl_dispatch.inc", "lrdsl_cycles.c")
+        ],
         include_dirs=["ext"],
         extra_compile_args=_cflags(),
         extra_link_args=_ldflags(),

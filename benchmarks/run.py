@@ -199,7 +199,7 @@ def torch_steps(n: int) -> list[tuple[str, float, str]]:
 def startup() -> list[tuple[str, float, str]]:
     exe = Path(sys.executable)
     script = exe.with_name("lrdsl")
-    cmd = [str(script)] if script.exists() else [str(exe), "-m", "lrdsl.cli"]
+    cmd = [str(script)] if script.exists() else [str(exe), "-m", "lrdsl.tools.cli"]
     cmd += ["eval", CARD, "--steps", "100", "--format", "csv"]
 
     def median(argv: list[str], runs: int = 21) -> float:
@@ -214,7 +214,7 @@ def startup() -> list[tuple[str, float, str]]:
     t_eval = median(cmd)
     probe = (
         "import sys, runpy; sys.argv = ['lrdsl', 'eval', 'cosine(10)', '--steps', '3', '--format', 'csv'];"
-        "from lrdsl.cli import main; main();"
+        "from lrdsl.tools.cli import main; main();"
         "print(','.join(m for m in ('numpy', 'lark', 'torch', 'tensorflow', 'keras', 'matplotlib') if m in sys.modules) or 'none', file=sys.stderr)"
     )
     imported = subprocess.run([str(exe), "-c", probe], capture_output=True, text=True).stderr.strip().splitlines()[-1]
@@ -228,7 +228,7 @@ def startup() -> list[tuple[str, float, str]]:
 
 
 def pathological() -> list[tuple[str, float, str]]:
-    from lrdsl.syntax import MAX_DEPTH, MAX_SOURCE_CHARS
+    from lrdsl.language.syntax import MAX_DEPTH, MAX_SOURCE_CHARS
 
     cases = {
         "64 KiB input": "cosine(10) >> " * (64 * 1024 // 14),

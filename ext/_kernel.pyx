@@ -125,7 +125,7 @@ cdef class Program:
         if PyLong_CheckExact(step):
             t = PyLong_AsLongLongAndOverflow(step, &overflow)
         if overflow or t < 0 or t > MAX_STEP:
-            from .domain import check_step
+            from .language.domain import check_step
 
             t = check_step(step)  # the same checks as the reference path; raises LrdslError
         return lr_scalar(&self.prog, 0, t)

@@ -5,9 +5,9 @@
 >>> s(5)
 0.1
 
-The stages are visible in the layout: :mod:`lrdsl.syntax` (text -> AST),
-:mod:`lrdsl.check` (names, arity, kinds), :mod:`lrdsl.compile` (AST -> the
-:mod:`lrdsl.ir` program), :mod:`lrdsl.backends` (evaluation) and the emitters
+The stages are visible in the layout: :mod:`lrdsl.language.syntax` (text -> AST),
+:mod:`lrdsl.language.check` (names, arity, kinds), :mod:`lrdsl.compile` (AST -> the
+:mod:`lrdsl.language.ir` program), :mod:`lrdsl.backends` (evaluation) and the emitters
 (:mod:`lrdsl.torch`, :mod:`lrdsl.keras`), which import their framework only
 when used.  ``import lrdsl`` imports neither numpy nor lark.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .backends import backend, backend_reason
-from .errors import (
+from .language.errors import (
     ArgumentError,
     CompositionError,
     ContextError,
@@ -27,9 +27,9 @@ from .errors import (
     UnsupportedError,
     ValueDomainError,
 )
-from .ir import Phase, Program
+from .language.ir import Phase, Program
+from .language.syntax import parse
 from .schedule import Schedule, compile
-from .syntax import parse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 
 def load(path: str, key: str | None = None, **kwargs: object) -> Schedule:
     """Compile the schedule stored at ``key`` (``a.b.c``) in a YAML, TOML or JSON
-    file; see :mod:`lrdsl.config`."""
-    from .config import load as _load
+    file; see :mod:`lrdsl.tools.config`."""
+    from .tools.config import load as _load
 
     return _load(path, key, **kwargs)
 

@@ -94,7 +94,7 @@ def dispatch() -> str:
 
 
 def readme(text: str) -> str:
-    from .cli import code_table, primitive_table
+    from .tools.cli import code_table, primitive_table
 
     for marker, table in (("primitives", primitive_table()), ("codes", code_table())):
         start = text.index(f"<!-- {marker}:start -->") + len(f"<!-- {marker}:start -->\n")

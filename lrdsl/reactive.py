@@ -16,14 +16,14 @@ from __future__ import annotations
 import math
 import numbers
 
-from .domain import MAX_STEP
-from .errors import LrdslError, UnsupportedError
+from .language.domain import MAX_STEP
+from .language.errors import LrdslError, UnsupportedError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .ir import Node
+    from .language.ir import Node
     from .schedule import Schedule
 
 
@@ -299,7 +299,7 @@ def refuse(schedule: Schedule, target: str, hint: str) -> None:
 
 def rebuild(schedule: Schedule, plateaus: list[Plateau]) -> Schedule:
     """The schedule with every plateau's cuts and levels written into its program."""
-    from .compile import left_limit
+    from .language.compiler import left_limit
     from .schedule import Schedule
 
     by_index = {p.index: p for p in plateaus}

@@ -1,7 +1,7 @@
 """The public object: a compiled :class:`Schedule`.
 
 ``lrdsl.compile`` runs the stages (parse, check, compile) and wraps the
-resulting :class:`~lrdsl.ir.Program`.  A schedule is immutable; calling it
+resulting :class:`~lrdsl.language.ir.Program`.  A schedule is immutable; calling it
 evaluates one step, ``values`` evaluates arrays.  Evaluation goes to the C
 kernel when it is built, else to the reference evaluator (numpy for arrays,
 plain Python for single steps).
@@ -15,19 +15,20 @@ from operator import attrgetter
 from . import backends
 from .backends.ops import ScalarOps
 from .backends.reference import evaluate
-from .check import check
-from .compile import compile_program, make_context
-from .domain import MAX_STEP, STEP_LIMIT, check_step, out_of_domain
-from .errors import LrdslError
-from .ir import Phase, Program
-from .printer import to_text
-from .syntax import parse
+from .emit import emitter
+from .language.check import check
+from .language.compiler import compile_program, make_context
+from .language.domain import MAX_STEP, STEP_LIMIT, check_step, out_of_domain
+from .language.errors import LrdslError
+from .language.ir import Phase, Program
+from .language.printer import to_text
+from .language.syntax import parse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .ast import Module
+    from .language.ast import Module
 
 _SCALAR = ScalarOps()
 #: Phases longer than this are sampled, not evaluated at every step, for lo/hi
@@ -44,14 +45,14 @@ def compile(  # noqa: A001 - the public name the brief fixes
     steps_per_epoch: int | None = None,
     **placeholders: object,
 ) -> Schedule:
-    """Compile a schedule text (or a parsed :class:`~lrdsl.ast.Module`).
+    """Compile a schedule text (or a parsed :class:`~lrdsl.language.ast.Module`).
 
     ``base_lr`` is what ``base`` means (default 1.0, so values read as factors);
     ``total_steps`` resolves ``%`` lengths and elastic segments;
     ``steps_per_epoch`` resolves ``ep`` lengths; keyword arguments fill
     ``$placeholders``.  Raises :class:`~lrdsl.errors.LrdslError`.
     """
-    from .ast import Module
+    from .language.ast import Module
 
     if isinstance(text, str):
         source = text
@@ -134,27 +135,21 @@ class Schedule:
 
     def to_torch(self, optimizer: Any, **kwargs: Any) -> Any:
         """A :class:`lrdsl.torch.DSLScheduler` for ``optimizer`` (imports torch)."""
-        from .torch import DSLScheduler
-
         ctx: dict[str, Any] = {
             "total_steps": self.total_steps,
             "steps_per_epoch": self.steps_per_epoch,
             **self.placeholders,
         }
         ctx.update(kwargs)
-        return DSLScheduler(optimizer, self.source, **ctx)
+        return emitter("torch").DSLScheduler(optimizer, self.source, **ctx)
 
     def to_keras(self, **kwargs: Any) -> Any:
         """A :class:`lrdsl.keras.DSLSchedule` for this schedule (imports keras)."""
-        from .keras import DSLSchedule
-
-        return DSLSchedule(self, **kwargs)
+        return emitter("keras").DSLSchedule(self, **kwargs)
 
     def to_optax(self) -> Any:
         """A jit-traceable ``step -> lr`` function for optax (imports jax)."""
-        from .jax import to_optax
-
-        return to_optax(self)
+        return emitter("jax").to_optax(self)
 
     def with_base(self, base_lr: float) -> Schedule:
         """The same schedule text compiled for another ``base`` (e.g. a param group's lr)."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import lrdsl
-from lrdsl.ast import Module
+from lrdsl.language.ast import Module
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -102,7 +102,7 @@ def test_backend_is_reported():
 
 
 def test_program_round_trips_through_json():
-    from lrdsl.ir import Program
+    from lrdsl.language.ir import Program
 
     s = lrdsl.compile(CARD, total_steps=100, base_lr=1e-3)
     again = Program.from_json(s.program.to_json())

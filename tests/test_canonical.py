@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from strategies import schedules
 
 import lrdsl
-from lrdsl.ast import Arg, Binding, BinOp, Call, ListExpr, Module, Name, Neg, Num, Placeholder, Seq
+from lrdsl.language.ast import Arg, Binding, BinOp, Call, ListExpr, Module, Name, Neg, Num, Placeholder, Seq
+from lrdsl.language.printer import to_text
 from lrdsl.primitives import REGISTRY
-from lrdsl.printer import to_text
 
 NAMES = ["a", "b", "x1", "_z", "base", "prev", "true", "T_0", "peak", "triangular2", "Zz_9"]
 FUNCS = [*sorted(REGISTRY), "f", "CosineAnnealingLR"]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import lrdsl
-from lrdsl.cli import main
+from lrdsl.tools.cli import main
 
 CARD = "warmup(5) >> cosine_restarts(10, t_mul=2, m_mul=0.9) >> const(1e-6)"
 
@@ -25,7 +25,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 def console(*args: str, stdin: str | bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     script = Path(sys.executable).with_name("lrdsl")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "lrdsl.cli"]
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "lrdsl.tools.cli"]
     data = stdin.encode() if isinstance(stdin, str) else stdin
     return subprocess.run([*cmd, *args], input=data, capture_output=True, timeout=60)
 
@@ -166,7 +166,7 @@ def test_version_reports_the_backend():
 def test_eval_does_not_import_frameworks():
     code = (
         "import sys, runpy; sys.argv = ['lrdsl', 'eval', 'cosine(10)', '--steps', '3', '--format', 'csv'];"
-        "from lrdsl.cli import main; main();"
+        "from lrdsl.tools.cli import main; main();"
         "print(sorted(m for m in ('torch', 'tensorflow', 'keras', 'matplotlib', 'lark') if m in sys.modules), file=sys.stderr)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lrdsl.cli import code_table, primitive_table
+from lrdsl.tools.cli import code_table, primitive_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lrdsl
-from lrdsl.cli import main
-from lrdsl.syntax import MAX_DEPTH, MAX_SOURCE_CHARS
+from lrdsl.language.syntax import MAX_DEPTH, MAX_SOURCE_CHARS
+from lrdsl.tools.cli import main
 
 SEEDS = [
     "warmup(5) >> cosine_restarts(10, t_mul=2, m_mul=0.9) >> const(1e-6)",
@@ -90,7 +90,7 @@ class Sentences:
     deep derivations take each nonterminal's shallowest expansion."""
 
     def __init__(self) -> None:
-        from lrdsl._gen_tables import lark_parser
+        from lrdsl.language._gen_tables import lark_parser
         from lrdsl.primitives import REGISTRY
 
         parser = lark_parser()

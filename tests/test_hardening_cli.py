@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 import lrdsl
-from lrdsl import config
-from lrdsl.cli import main
-from lrdsl.domain import MAX_CONFIG_BYTES, MAX_INPUT_BYTES, MAX_METRICS_BYTES
+from lrdsl.language.domain import MAX_CONFIG_BYTES, MAX_INPUT_BYTES, MAX_METRICS_BYTES
+from lrdsl.tools import config
+from lrdsl.tools.cli import main
 
 A = "cosine(10)"
 PLATEAU = "plateau(patience=1)"
@@ -34,7 +34,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 def console(*args: str, env: dict[str, str] | None = None, **kw: object) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "lrdsl.cli", *args],
+        [sys.executable, "-m", "lrdsl.tools.cli", *args],
         capture_output=True,
         timeout=60,
         env={**os.environ, **(env or {})},
@@ -150,7 +150,7 @@ def test_a_metrics_file_is_read_line_by_line_and_bounded(tmp_path, capsys):
 
 def test_a_hundred_megabytes_on_stdin_stop_at_the_limit():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lrdsl.cli", "eval", "-", "--steps", "5"],
+        [sys.executable, "-m", "lrdsl.tools.cli", "eval", "-", "--steps", "5"],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -234,7 +234,7 @@ def test_a_fifo_with_a_writer_is_read(tmp_path):
     fifo = tmp_path / "s.fifo"
     os.mkfifo(fifo)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lrdsl.cli", "eval", f"@{fifo}", "--steps", "3", "--format", "csv"],
+        [sys.executable, "-m", "lrdsl.tools.cli", "eval", f"@{fifo}", "--steps", "3", "--format", "csv"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -248,7 +248,7 @@ def test_a_fifo_with_a_writer_is_read(tmp_path):
 def test_no_stdin_is_an_error():
     proc = console("eval", "-", "--steps", "5", stdin=subprocess.DEVNULL)
     assert proc.returncode == 2 and b"Traceback" not in proc.stderr  # empty input
-    code = "import sys; sys.stdin = None; from lrdsl.cli import main; raise SystemExit(main(['check', '-']))"
+    code = "import sys; sys.stdin = None; from lrdsl.tools.cli import main; raise SystemExit(main(['check', '-']))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert proc.returncode == 2 and b"E0901" in proc.stderr and b"Traceback" not in proc.stderr
 
@@ -358,7 +358,7 @@ def test_a_plot_into_a_read_only_directory_is_an_error(tmp_path, mpl, capsys):
 def test_a_write_error_is_an_lrdsl_error(tmp_path, mpl, monkeypatch):
     import builtins
 
-    from lrdsl.plot import plot
+    from lrdsl.tools.plot import plot
 
     real_open = builtins.open
 
@@ -419,7 +419,7 @@ def test_an_ascii_terminal_still_gets_diagnostics():
 
 
 def test_the_terminal_plot_has_an_ascii_form():
-    from lrdsl.termplot import braille
+    from lrdsl.tools.termplot import braille
 
     values = [1.0 - i / 99 for i in range(100)]
     fancy = braille(values)
@@ -649,7 +649,7 @@ def test_metrics_only_the_lines_needed_are_read(tmp_path, capsys):
 
 
 def test_the_last_resort_catches_a_bug_without_a_traceback(monkeypatch, capsys):
-    import lrdsl.cli as cli
+    import lrdsl.tools.cli as cli
 
     def boom(args):  # type: ignore[no-untyped-def]
         raise ZeroDivisionError("a bug")
@@ -664,7 +664,7 @@ def test_a_full_disk_under_stdout_is_exit_2(tmp_path):
         pytest.skip("needs /dev/full")
     with open("/dev/full", "wb") as full:
         proc = subprocess.run(
-            [sys.executable, "-m", "lrdsl.cli", "eval", A, "--steps", "5", "--format", "csv"],
+            [sys.executable, "-m", "lrdsl.tools.cli", "eval", A, "--steps", "5", "--format", "csv"],
             stdout=full,
             stderr=subprocess.PIPE,
             timeout=60,

@@ -21,7 +21,7 @@ import pytest
 import lrdsl
 from lrdsl import backends
 from lrdsl.errors import LrdslError
-from lrdsl.ir import Program
+from lrdsl.language.ir import Program
 
 NAN = math.nan
 
@@ -474,3 +474,18 @@ def test_placeholder_names_that_compile_takes_itself() -> None:
 def test_hf_plateau_arguments_of_the_wrong_type_are_lrdsl_errors(key: str) -> None:
     with pytest.raises(LrdslError):
         lrdsl.from_hf("reduce_lr_on_plateau", **{key: None})
+
+
+def test_a_missing_framework_is_e0802_naming_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from lrdsl import emit
+
+    def no_torch(name: str):  # type: ignore[no-untyped-def]
+        raise ModuleNotFoundError("No module named 'torch'", name="torch")
+
+    monkeypatch.setattr(importlib, "import_module", no_torch)
+    with pytest.raises(LrdslError) as err:
+        lrdsl.compile("cosine(10)").to_torch(object())
+    assert err.value.code == "E0802" and "pip install torch" in err.value.render()
+    assert set(emit.EMITTERS) == {"torch", "keras", "jax"}

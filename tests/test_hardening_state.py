@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lrdsl
-from lrdsl.domain import MAX_STEP
+from lrdsl.language.domain import MAX_STEP
 
 torch = pytest.importorskip("torch")
 from lrdsl.torch import DSLScheduler  # noqa: E402

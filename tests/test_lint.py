@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import lrdsl
-from lrdsl.cli import main
-from lrdsl.lint import lint
+from lrdsl.tools.cli import main
+from lrdsl.tools.lint import lint
 
 
 def warnings_for(text: str, **kw: object) -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 
 import lrdsl
 from lrdsl.errors import LrdslError
-from lrdsl.rangetest import RangeTestResult, ramp, run
+from lrdsl.tools.rangetest import RangeTestResult, ramp, run
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 

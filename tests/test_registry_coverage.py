@@ -25,7 +25,7 @@ import pytest
 from strategies import RandomSource, random_schedule
 
 import lrdsl
-from lrdsl import ast as A
+from lrdsl.language import ast as A
 from lrdsl.primitives import CATALOGUE, REGISTRY
 
 TESTS = Path(__file__).resolve().parent

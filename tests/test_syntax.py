@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 import lrdsl
-from lrdsl import _gen_tables, syntax
-from lrdsl.ast import Arg, BinOp, Call, ListExpr, Name, Neg, Num, Placeholder, Seq, Span
+from lrdsl.language import _gen_tables, syntax
+from lrdsl.language.ast import Arg, BinOp, Call, ListExpr, Name, Neg, Num, Placeholder, Seq, Span
 
 VALID = [
     "warmup(5) >> cosine_restarts(10, t_mul=2, m_mul=0.9) >> const(1e-6)",
@@ -64,7 +64,7 @@ _EXPAND1 = {"expr", "chain", "sum", "product", "unary", "power", "atom", "argume
 def test_cached_tables_are_fresh():
     """lrdsl/_tables.py is what Lark generates from grammar/lrdsl.lark now."""
     current = _gen_tables.TABLES_PATH.read_text(encoding="utf-8")
-    assert current == _gen_tables.generate(), "run: python -m lrdsl._gen_tables"
+    assert current == _gen_tables.generate(), "run: python -m lrdsl.language._gen_tables"
 
 
 @pytest.mark.parametrize("src", VALID)

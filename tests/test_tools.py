@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import lrdsl
-from lrdsl.cli import main
+from lrdsl.tools.cli import main
 
 YAML = """\
 optim:
@@ -158,7 +158,7 @@ def test_omegaconf_resolver():
 
 def test_omegaconf_registration_follows_the_installed_api(monkeypatch):
     pytest.importorskip("omegaconf")
-    import lrdsl.omegaconf as lo
+    import lrdsl.tools.omegaconf as lo
 
     calls = []
 
@@ -225,7 +225,7 @@ def test_eval_can_also_draw(tmp_path, capsys):
 
 def test_plots_of_a_billion_steps_are_sampled(tmp_path):
     pytest.importorskip("matplotlib")
-    from lrdsl.plot import plot
+    from lrdsl.tools.plot import plot
 
     s = lrdsl.compile("warmup(1%) >> cosine_restarts(5%, t_mul=2) >> const(1e-6)", total_steps=10**9)
     start = time.perf_counter()
@@ -280,7 +280,7 @@ def test_every_and_at(capsys):
 
 def test_a_billion_steps_every_million_is_fast():
     script = Path(sys.executable).with_name("lrdsl")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "lrdsl.cli"]
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "lrdsl.tools.cli"]
     start = time.perf_counter()
     proc = subprocess.run(
         [

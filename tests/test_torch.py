@@ -267,7 +267,7 @@ def test_plateau_cannot_be_repeated():
 
 
 def test_eval_metrics_file_reproduces_the_scheduler(tmp_path, capsys):
-    from lrdsl.cli import main
+    from lrdsl.tools.cli import main
 
     metrics = [5, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3]
     path = tmp_path / "metrics.txt"

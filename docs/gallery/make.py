@@ -34,7 +34,7 @@ GALLERY = {
 
 def main() -> int:
     for name, (exprs, args) in GALLERY.items():
-        cmd = [sys.executable, "-m", "lrdsl.cli", "plot", *exprs, *args, "-o", str(HERE / name)]
+        cmd = [sys.executable, "-m", "lrdsl.tools.cli", "plot", *exprs, *args, "-o", str(HERE / name)]
         subprocess.run(cmd, check=True)
     return 0
 

@@ -13,7 +13,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..ir import Node, Program
+    from ..language.ir import Node, Program
 
 _STATE: dict[str, object] = {}
 

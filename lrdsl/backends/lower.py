@@ -23,14 +23,14 @@ from __future__ import annotations
 import itertools
 from array import array
 
-from ..domain import STEP_LIMIT
+from ..language.domain import STEP_LIMIT
 from ..primitives import REGISTRY
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..ir import Node
+    from ..language.ir import Node
 
 NODE_FIELDS = 8  # op, length (-1: unbounded), f offset, f count, i offset, i count, kid offset, kid count
 

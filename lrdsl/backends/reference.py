@@ -16,7 +16,7 @@ from ..primitives import REGISTRY
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..ir import Node
+    from ..language.ir import Node
 
 
 def evaluate(xp, node: Node, t):  # type: ignore[no-untyped-def]

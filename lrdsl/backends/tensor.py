@@ -164,7 +164,7 @@ def guarded(ops: TensorOps, root: Any, step: Any) -> Any:
     domain: a concrete step (a Python or numpy integer, a numpy array) outside
     ``[0, 2**53)`` is an :class:`~lrdsl.LrdslError` (E0401) here; a traced one,
     where nothing can be raised, gives NaN (never a wrapped or clamped step)."""
-    from ..domain import MAX_STEP, check_step, out_of_domain
+    from ..language.domain import MAX_STEP, check_step, out_of_domain
     from .reference import evaluate
 
     if isinstance(step, (int, np.integer)):

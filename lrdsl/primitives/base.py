@@ -14,7 +14,7 @@ parts (cycle indices, staircases) stay exact for any step.
 
 from __future__ import annotations
 
-from .._record import Record
+from ..language._record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

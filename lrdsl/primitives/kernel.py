@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from ..domain import STEP_LIMIT
+from ..language.domain import STEP_LIMIT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ import math
 from fractions import Fraction
 
 from ..backends.ops import ScalarOps
-from ..domain import STEP_LIMIT
+from ..language.domain import STEP_LIMIT
 from .base import (
     BASE,
     INT,

@@ -1,6 +1,6 @@
 """Translation stage, inward: framework schedules -> lrdsl text.
 
-The other stages take a text to values (:mod:`lrdsl.syntax` -> :mod:`lrdsl.check`
+The other stages take a text to values (:mod:`lrdsl.language.syntax` -> :mod:`lrdsl.language.check`
 -> :mod:`lrdsl.compile` -> evaluators and emitters); this one runs the other way
 and writes the text for a schedule someone already has in PyTorch, Keras or a
 HuggingFace ``lr_scheduler_type``:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from ..errors import ArgumentError, LrdslError, UnsupportedError
+from ..language.errors import ArgumentError, LrdslError, UnsupportedError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -140,9 +140,9 @@ def _paren(text: str) -> str:
 
 def _finish(text: str, what: str) -> str:
     """Canonical form, checked to compile with no context but a base lr."""
-    from ..printer import to_text
+    from ..language.printer import to_text
+    from ..language.syntax import parse
     from ..schedule import compile as compile_schedule
-    from ..syntax import parse
 
     try:
         canonical = to_text(parse(text))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..errors import ArgumentError, UnsupportedError, did_you_mean
+from ..language.errors import ArgumentError, UnsupportedError, did_you_mean
 from ._common import _V, _args, _Consts, _decimal, _fail, _finish, _float, _kw, _num, _PeriodicCos, _Piece, _steps
 
 TYPE_CHECKING = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from ..errors import ArgumentError
+from ..language.errors import ArgumentError
 from ._common import (
     _V,
     _args,

@@ -1,6 +1,6 @@
 """Syntax stage, output: the abstract syntax tree of a schedule text.
 
-Immutable slotted records (:mod:`lrdsl._record`).  Every node carries a ``span`` (character offsets
+Immutable slotted records (:mod:`lrdsl.language._record`).  Every node carries a ``span`` (character offsets
 into the source) that is excluded from equality, so two texts that differ only
 in spacing, comments or number spelling (``1_000`` vs ``1000``) give equal trees.
 Nothing here validates: names, arities and values are the checker's business.

@@ -1,7 +1,7 @@
-"""Syntax stage: schedule text -> :mod:`lrdsl.ast`.
+"""Syntax stage: schedule text -> :mod:`lrdsl.language.ast`.
 
 The grammar is ``grammar/lrdsl.lark``, compiled by Lark's LALR(1) generator into
-the cached tables of :mod:`lrdsl._tables` (``python -m lrdsl._gen_tables``).
+the cached tables of :mod:`lrdsl.language._tables` (``python -m lrdsl.language._gen_tables``).
 This module drives those tables with a plain shift/reduce loop and a lexer built
 from the same terminal definitions, in the order Lark's basic lexer uses; the
 tests parse corpora with both this driver and Lark itself and require identical
@@ -118,7 +118,7 @@ def _tokens(src: str) -> Iterator[_Tok]:
 
 
 def parse(src: str) -> Module:
-    """Parse a schedule text into a :class:`~lrdsl.ast.Module`.
+    """Parse a schedule text into a :class:`~lrdsl.language.ast.Module`.
 
     Raises :class:`~lrdsl.errors.LrdslSyntaxError` (or :class:`LimitError`) with
     the source attached, so ``str(err)`` renders the caret diagnostic.

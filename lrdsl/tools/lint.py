@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import itertools
 
-from .domain import STEP_LIMIT
+from ..language.domain import STEP_LIMIT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
 
-    from .schedule import Schedule
+    from ..schedule import Schedule
 
 #: A boundary where the lr changes by more than this factor gets a warning.
 JUMP_FACTOR = 10.0

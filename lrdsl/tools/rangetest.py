@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 
-from .errors import LrdslError
+from ..language.errors import LrdslError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ def run(
 ) -> RangeTestResult:
     """Run ``train_step(lr) -> loss`` along the ramp until the loss diverges
     (its moving average exceeds ``diverge`` times its best, or it is not finite)."""
-    from .schedule import compile as compile_schedule
+    from ..schedule import compile as compile_schedule
 
     if not (0 < beta < 1) or not diverge > 1:
         raise LrdslError(f"the range test needs 0 < beta < 1 and diverge > 1, got {beta!r}, {diverge!r}", code="E0401")

@@ -10,11 +10,8 @@ is the compiler's.  Errors carry spans and did-you-mean hints.
 
 from __future__ import annotations
 
-from . import ast as A
-from ._record import Record
-from .errors import ArgumentError, LimitError, LrdslError, UnknownNameError, did_you_mean
-from .primitives import REGISTRY
-from .primitives.base import (
+from ..primitives import REGISTRY
+from ..primitives.base import (
     BOOL,
     ENUM,
     KIND_WORDS,
@@ -27,6 +24,9 @@ from .primitives.base import (
     Param,
     Primitive,
 )
+from . import ast as A
+from ._record import Record
+from .errors import ArgumentError, LimitError, LrdslError, UnknownNameError, did_you_mean
 from .syntax import MAX_DEPTH
 
 TYPE_CHECKING = False

@@ -1,4 +1,4 @@
-"""Compile stage, output check: a :class:`~lrdsl.ir.Program` read from outside
+"""Compile stage, output check: a :class:`~lrdsl.language.ir.Program` read from outside
 (``Program.from_json``) is validated before anything evaluates it.
 
 The document's shape and types are checked (every length a whole number,
@@ -49,7 +49,7 @@ def program_from_json(cls: type[Program], text: str | bytes) -> Program:
     source = data.get("source", "")
     if not isinstance(source, str):
         raise _bad("'source' is not a string")
-    from .compile import make_context
+    from .compiler import make_context
 
     try:
         make_context(data["base_lr"], data["total_steps"], data["steps_per_epoch"])
@@ -63,9 +63,9 @@ def program_from_json(cls: type[Program], text: str | bytes) -> Program:
 
 
 def _node(data: Any, depth: int) -> Node:
+    from ..primitives import REGISTRY
+    from ..primitives.base import P
     from .ir import STRUCTURAL, Node
-    from .primitives import REGISTRY
-    from .primitives.base import P
 
     if depth > 1024:
         raise _bad("the tree is too deep")
@@ -108,7 +108,7 @@ def _tuples(v: object) -> object:
 
 
 def _check_tables(root: Node) -> None:
-    from .backends.lower import ProgramError, lower, slots, validate
+    from ..backends.lower import ProgramError, lower, slots, validate
 
     for node in root.walk():
         try:
@@ -134,8 +134,8 @@ def _strip(node: Node) -> Node:
 
 
 def _check_against_source(program: Program) -> None:
+    from ..schedule import compile as compile_schedule
     from .ir import _node_dict
-    from .schedule import compile as compile_schedule
 
     if not program.source:
         raise _bad("it has no source text to check it against")

@@ -14,7 +14,7 @@ from the file's extension; YAML needs PyYAML (``pip install lrdsl[yaml]``), TOML
 uses the standard library.
 
 Input is untrusted, so it is read bounded: at most
-:data:`~lrdsl.domain.MAX_CONFIG_BYTES` of a config file (more is E0701, found
+:data:`~lrdsl.language.domain.MAX_CONFIG_BYTES` of a config file (more is E0701, found
 without reading it all), and a file that cannot be read, a directory or a
 document of the wrong shape is E0901.  :func:`read_limited` and
 :func:`open_input` do the same for the command line's ``@FILE``, ``-`` and
@@ -28,14 +28,14 @@ import stat
 import sys
 from pathlib import Path
 
-from .domain import MAX_CONFIG_BYTES
-from .errors import LimitError, LrdslError, did_you_mean
+from ..language.domain import MAX_CONFIG_BYTES
+from ..language.errors import LimitError, LrdslError, did_you_mean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
-    from .schedule import Schedule
+    from ..schedule import Schedule
 
 _CONTEXT = ("base_lr", "total_steps", "steps_per_epoch")
 #: Names a placeholder cannot have when it is filled by keyword (``compile``'s own).
@@ -137,7 +137,7 @@ def _read_stdin(limit: int, what: str) -> bytes:
 def read(path: str | Path) -> Any:
     """The parsed document (format from the extension: .yaml/.yml, .toml, .json).
 
-    At most :data:`~lrdsl.domain.MAX_CONFIG_BYTES` are read (E0701 beyond)."""
+    At most :data:`~lrdsl.language.domain.MAX_CONFIG_BYTES` are read (E0701 beyond)."""
     name = os.fspath(path)
     raw = read_limited(name, MAX_CONFIG_BYTES, "a config file")
     try:
@@ -253,7 +253,7 @@ def _placeholders(value: Any, where: str, at: str) -> dict[str, Any]:
 
 def load(path: str | Path, key: str | None = None, **kwargs: Any) -> Schedule:
     """Compile the schedule stored at ``key`` in a YAML, TOML or JSON file."""
-    from .schedule import compile as compile_schedule
+    from ..schedule import compile as compile_schedule
 
     text, context = entry(path, key)
     context.update({k: v for k, v in kwargs.items() if v is not None})

@@ -22,7 +22,7 @@ def number_text(value: int | float, unit: str | None = None) -> str:
 
 
 def to_text(node: object) -> str:
-    """Canonical text of a :class:`~lrdsl.ast.Module` or any expression node."""
+    """Canonical text of a :class:`~lrdsl.language.ast.Module` or any expression node."""
     if isinstance(node, Module):
         parts = [f"{b.name} = {to_text(b.value)};" for b in node.bindings]
         return " ".join([*parts, to_text(node.body)])

@@ -1,4 +1,4 @@
-"""Compile stage: checked tree -> :class:`~lrdsl.ir.Program`.
+"""Compile stage: checked tree -> :class:`~lrdsl.language.ir.Program`.
 
 Resolves what needs the context: units (``%`` of ``total_steps``, ``ep`` of
 ``steps_per_epoch``, rounded half up to whole steps), defaults (``base``,
@@ -15,14 +15,10 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from ._record import Record
-from .backends.ops import ScalarOps
-from .backends.reference import evaluate
-from .check import CCall, CConst, CList, CNum, COp, CSeq, CWord
-from .errors import CompositionError, ContextError, LimitError, LrdslError, ValueDomainError
-from .ir import Node, Program
-from .primitives import REGISTRY
-from .primitives.base import (
+from ..backends.ops import ScalarOps
+from ..backends.reference import evaluate
+from ..primitives import REGISTRY
+from ..primitives.base import (
     BASE,
     BOOL,
     ENUM,
@@ -41,7 +37,11 @@ from .primitives.base import (
     ParamError,
     Primitive,
 )
-from .primitives.restarts import decimal_fraction
+from ..primitives.restarts import decimal_fraction
+from ._record import Record
+from .check import CCall, CConst, CList, CNum, COp, CSeq, CWord
+from .errors import CompositionError, ContextError, LimitError, LrdslError, ValueDomainError
+from .ir import Node, Program
 
 #: The most IR nodes a program may have.
 MAX_NODES = 10_000

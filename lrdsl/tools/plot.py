@@ -10,13 +10,13 @@ that keeps every phase boundary, so a plot of 10**9 steps costs what a plot of
 
 from __future__ import annotations
 
-from .errors import LrdslError
+from ..language.errors import LrdslError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .schedule import Schedule
+    from ..schedule import Schedule
 
 #: Steps drawn per curve at most (more are sampled evenly, boundaries kept).
 MAX_POINTS = 200_000

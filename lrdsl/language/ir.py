@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import math
 
+from ..primitives.base import P
 from ._record import Record
-from .primitives.base import P
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ class Program(Record):
     def from_json(cls, text: str | bytes) -> Program:
         """The program ``to_json`` wrote, validated: a malformed or tampered
         document is an :class:`~lrdsl.errors.LrdslError` (E0305), never a
-        program the evaluators cannot trust.  See :mod:`lrdsl.ir_check`."""
+        program the evaluators cannot trust.  See :mod:`lrdsl.language.ir_check`."""
         from .ir_check import program_from_json
 
         return program_from_json(cls, text)

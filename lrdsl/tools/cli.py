@@ -12,8 +12,8 @@ import contextlib
 import os
 import sys
 
-from ._version import __version__
-from .errors import LimitError, LrdslError
+from .._version import __version__
+from ..language.errors import LimitError, LrdslError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, BinaryIO
 
-    from .schedule import Schedule
+    from ..schedule import Schedule
 
 #: The most steps ``lrdsl eval`` evaluates in one run (values are streamed in chunks).
 MAX_EVAL_STEPS = 2**40
@@ -113,7 +113,7 @@ def _tolerant_stdout() -> None:
 def _parser() -> argparse.ArgumentParser:
     import argparse
 
-    from .backends import backend, backend_reason
+    from ..backends import backend, backend_reason
 
     reason = backend_reason()
     version = f"lrdsl {__version__} (backend: {backend()}{'; ' + reason if reason else ''})"
@@ -248,21 +248,21 @@ def _bounded(text: str, low: int, high: int, high_text: str) -> int:
 
 def _length(text: str) -> int:
     """--steps, --total, --steps-per-epoch: 1 <= N <= 2**53 (compile's context)."""
-    from .domain import STEP_LIMIT
+    from ..language.domain import STEP_LIMIT
 
     return _bounded(text, 1, STEP_LIMIT, "2**53")
 
 
 def _natural(text: str) -> int:
     """A count that may be 0 (translate's step counts), below 2**53."""
-    from .domain import STEP_LIMIT
+    from ..language.domain import STEP_LIMIT
 
     return _bounded(text, 0, STEP_LIMIT, "2**53")
 
 
 def _stride(text: str) -> int:
     """--every: 1 <= K < 2**53."""
-    from .domain import MAX_STEP
+    from ..language.domain import MAX_STEP
 
     return _bounded(text, 1, MAX_STEP, "2**53 - 1")
 
@@ -271,7 +271,7 @@ def _step_list(text: str) -> list[int]:
     """--at: steps 0 <= t < 2**53, separated by commas."""
     import argparse
 
-    from .domain import MAX_STEP
+    from ..language.domain import MAX_STEP
 
     steps = []
     for part in text.split(","):
@@ -313,11 +313,11 @@ def _shown(text: object) -> str:
 def _source_bytes() -> int:
     """Bytes of a schedule read from '-' or '@FILE' before giving up (E0701).
 
-    The parser's limit is :data:`~lrdsl.domain.MAX_INPUT_BYTES` characters; a
+    The parser's limit is :data:`~lrdsl.language.domain.MAX_INPUT_BYTES` characters; a
     character is up to 4 bytes of UTF-8, so reading 4 times as many bytes lets
     any text within the limit through, and lets the parser report a text over it
     with its length and the line and column where it crosses the limit."""
-    from .domain import MAX_INPUT_BYTES
+    from ..language.domain import MAX_INPUT_BYTES
 
     return 4 * MAX_INPUT_BYTES
 
@@ -366,7 +366,7 @@ def _defines(items: list[str]) -> dict[str, str]:
 def _compile(args: argparse.Namespace, expr: str | None = None) -> Schedule:
     """The schedule the arguments describe: EXPR, '-', '@FILE' or --config/--key,
     with the command line's context over the file's."""
-    from .schedule import compile as compile_schedule
+    from ..schedule import compile as compile_schedule
 
     context: dict[str, object] = {}
     where = ""
@@ -443,7 +443,7 @@ def _check_steps(n: int, what: str) -> None:
 
 def _with_metrics(sched: Schedule, path: str | None, n: int) -> Schedule:
     """Feed a plateau's metric series, step by step, as a training loop would."""
-    from .reactive import Feedback
+    from ..reactive import Feedback
 
     fb = Feedback(sched)
     if not fb:
@@ -465,7 +465,7 @@ def _with_metrics(sched: Schedule, path: str | None, n: int) -> Schedule:
 def _read_metrics(path: str, need: int) -> list[float]:
     """The first ``need`` metrics in FILE ('-': stdin), one number a line ('#'
     starts a comment; of 'a,b,c' the last column counts).  Lines are read one
-    at a time, at most :data:`~lrdsl.domain.MAX_METRICS_BYTES` in all."""
+    at a time, at most :data:`~lrdsl.language.domain.MAX_METRICS_BYTES` in all."""
     from .config import open_input
 
     if path == "-":
@@ -478,8 +478,8 @@ def _read_metrics(path: str, need: int) -> list[float]:
 
 
 def _metric_lines(fh: BinaryIO, where: str, need: int) -> list[float]:
+    from ..language.domain import MAX_METRICS_BYTES
     from .config import too_large
-    from .domain import MAX_METRICS_BYTES
 
     values: list[float] = []
     used = 0
@@ -589,7 +589,7 @@ _HF_OWN = {
 
 
 def _cmd_translate(args: argparse.Namespace) -> int:
-    from .translate import from_hf
+    from ..translate import from_hf
 
     kwargs: dict[str, object] = {}
     for item in args.kwargs:
@@ -640,7 +640,7 @@ def _literal(value: str) -> object:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .primitives import CATALOGUE
+    from ..primitives import CATALOGUE
 
     if args.markdown:
         sys.stdout.write(primitive_table() + "\n")
@@ -656,14 +656,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def code_table() -> str:
     """The README's error-code table, generated from lrdsl.errors.CODES."""
-    from .errors import CODES
+    from ..language.errors import CODES
 
     return "\n".join(["| code | meaning |", "| --- | --- |", *(f"| {c} | {m} |" for c, m in CODES.items())])
 
 
 def primitive_table() -> str:
     """The README's primitive table, generated from the registry."""
-    from .primitives import CATALOGUE
+    from ..primitives import CATALOGUE
 
     rows = ["| primitive | meaning | matches |", "| --- | --- | --- |"]
     for p in CATALOGUE:

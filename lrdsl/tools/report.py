@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from typing import Any, TextIO
 
-    from .schedule import Schedule
+    from ..schedule import Schedule
 
 CHUNK = 1 << 16
 #: The table view shows every step up to this many, then a sample.

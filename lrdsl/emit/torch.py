@@ -1,0 +1,421 @@
+"""PyTorch emitter: a real ``torch.optim.lr_scheduler.LRScheduler`` from a schedule.
+
+    from lrdsl.torch import DSLScheduler
+    sched = DSLScheduler(optimizer, "warmup(500) >> cosine(95%, min=1e-6)", total_steps=10_000)
+    for batch in loader:
+        loss.backward(); optimizer.step(); sched.step()
+
+PyTorch's conventions hold: after construction every group's lr is the value
+at step 0, after ``k`` calls of ``step()`` the value at step ``k``; ``base`` is
+each group's initial lr.  Every lr is computed from ``k`` (closed form, no
+drift).  ``state_dict()`` holds plain values only, so ``torch.load(...,
+weights_only=True)`` reads it, and ``load_state_dict`` resumes bit-identically.
+``step(metric)`` feeds ``plateau(...)`` segments.  Importing this module
+imports torch; ``import lrdsl`` does not.
+
+:func:`range_test` runs Smith's learning-rate range test on a model and gives
+the model and optimizer back as they were.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import warnings
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import torch
+from torch.optim.lr_scheduler import LRScheduler
+
+from .._version import __version__
+from ..language.domain import MAX_STEP, check_step, out_of_domain
+from ..language.errors import LrdslError
+from ..reactive import Feedback, check_keys, check_list, real, whole
+from ..schedule import Schedule
+from ..schedule import compile as compile_schedule
+from ..tools.rangetest import RangeTestResult, run
+
+__all__ = ["DSLScheduler", "range_test"]
+
+_STATE_FORMAT = 1
+
+
+class DSLScheduler(LRScheduler):
+    """A learning-rate scheduler from an lrdsl schedule.
+
+    ``schedule`` is a text or a compiled :class:`~lrdsl.Schedule` (its text is
+    recompiled for each param group's base lr), or a sequence of them (a list,
+    a tuple, an OmegaConf ``ListConfig``), one per param group.
+    ``total_steps``, ``steps_per_epoch`` and placeholder values are passed to
+    :func:`lrdsl.compile`.
+    """
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        schedule: str | Schedule | Sequence[str | Schedule],
+        *,
+        total_steps: int | None = None,
+        steps_per_epoch: int | None = None,
+        last_epoch: int = -1,
+        **placeholders: object,
+    ) -> None:
+        groups = optimizer.param_groups
+        specs = _specs(schedule, len(groups))
+        if isinstance(last_epoch, bool) or last_epoch != -1:
+            last_epoch = check_step(last_epoch)
+        for i, group in enumerate(groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", _float(group["lr"]))
+            elif "initial_lr" not in group:
+                raise LrdslError(
+                    f"param group {i} has no 'initial_lr', which resuming with last_epoch={last_epoch} needs",
+                    code="E0305",
+                    hints=["load the optimizer's state_dict first, or leave last_epoch at -1"],
+                )
+        self._specs = specs
+        self._context = {"total_steps": total_steps, "steps_per_epoch": steps_per_epoch, **placeholders}
+        self._set(self._compiled([_float(group["initial_lr"]) for group in groups]))
+        super().__init__(optimizer, last_epoch)
+
+    def _compiled(self, bases: list[float]) -> list[Schedule]:
+        """Each group's schedule for its base lr (nothing is changed)."""
+        scheds = []
+        for spec, base in zip(self._specs, bases):
+            if isinstance(spec, Schedule):
+                sched = spec.with_base(base)
+            else:
+                sched = compile_schedule(spec, base_lr=base, **self._context)  # type: ignore[arg-type]
+            scheds.append(sched)
+        return scheds
+
+    def _set(self, scheds: list[Schedule], feedback: list[Feedback] | None = None) -> None:
+        self._schedules = scheds
+        self._feedback = feedback if feedback is not None else [Feedback(s) for s in scheds]
+        self._calls = [s._call for s in scheds]
+
+    # ------------------------------------------------------------ the LRScheduler contract
+
+    def get_lr(self) -> list[float]:  # type: ignore[override]
+        """The lrs at ``last_epoch``, computed from the step (closed form)."""
+        t = self.last_epoch
+        return [f(t) for f in self._calls]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return self.get_lr()
+
+    def step(self, metrics: object = None, epoch: int | None = None) -> None:  # type: ignore[override]
+        """Advance one step; ``metrics`` (the value measured during the step that
+        just ran) feeds any ``plateau(...)`` segment."""
+        if epoch is None:
+            t = self.last_epoch + 1
+            if t > MAX_STEP:
+                raise out_of_domain(t)
+        else:
+            t = check_step(epoch)
+            warnings.warn(
+                "passing epoch to step() is deprecated; lrdsl sets last_epoch to it", UserWarning, stacklevel=2
+            )
+        if self._step_count == 1:
+            _warn_order(self.optimizer)
+        self._step_count += 1
+        self.last_epoch = t
+        if metrics is not None:
+            self._report(metrics, t)
+        self._apply(t)
+
+    def _apply(self, t: int) -> None:
+        """Set every group's lr to its value at step ``t`` (in place for a tensor lr)."""
+        lrs = []
+        for group, f in zip(self.optimizer.param_groups, self._calls):
+            lr = f(t)
+            current = group["lr"]
+            if isinstance(current, torch.Tensor):
+                current.fill_(lr)
+            else:
+                group["lr"] = lr
+            lrs.append(lr)
+        self._last_lr = lrs
+
+    def observe(self, metrics: object) -> None:
+        """Feed a metric without advancing the step (e.g. once per epoch when
+        ``step()`` runs per batch); a cut applies from the current step."""
+        self._report(metrics, self.last_epoch)
+        self._apply(self.last_epoch)
+
+    def _report(self, metrics: object, t: int) -> None:
+        for i, fb in enumerate(self._feedback):
+            if fb:
+                self._schedules[i] = fb.report(metrics, t)
+                self._calls[i] = self._schedules[i]._call
+
+    @property
+    def schedules(self) -> list[Schedule]:
+        """The compiled schedule of each param group (with plateau cuts so far)."""
+        return list(self._schedules)
+
+    # ------------------------------------------------------------ checkpoints
+
+    def fingerprint(self) -> str:
+        """A hash of what defines the values: the canonical texts and the context."""
+        return self._fingerprint(self._schedules)
+
+    def _fingerprint(self, scheds: list[Schedule]) -> str:
+        data = {
+            "texts": [s.canonical for s in scheds],
+            "total_steps": self._context.get("total_steps"),
+            "steps_per_epoch": self._context.get("steps_per_epoch"),
+            "placeholders": {k: v for k, v in self._context.items() if k not in ("total_steps", "steps_per_epoch")},
+        }
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=repr).encode()).hexdigest()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain values only (``torch.load(..., weights_only=True)`` reads them)."""
+        return {
+            "format": _STATE_FORMAT,
+            "lrdsl": __version__,
+            "schedules": [s.canonical for s in self._schedules],
+            "fingerprint": self.fingerprint(),
+            "base_lrs": [_float(b) for b in self.base_lrs],
+            "last_epoch": int(self.last_epoch),
+            "step_count": int(self._step_count),
+            "last_lr": [float(x) for x in self._last_lr],
+            "plateaus": [fb.state() for fb in self._feedback],
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any], *, strict: bool = True) -> None:  # type: ignore[override]
+        """Resume from :meth:`state_dict`.  A state saved from a different schedule
+        (another text, total or placeholder) is an error unless ``strict=False``.
+
+        Every value is checked (type, range, and the plateau cuts against the
+        schedule) before anything changes, so a refused state (an
+        :class:`~lrdsl.LrdslError` naming the key) leaves the scheduler and the
+        optimizer as they were."""
+        state = _check_state(state_dict, len(self.optimizer.param_groups))
+        try:
+            scheds = self._compiled(state["base_lrs"])
+        except LrdslError as err:
+            raise LrdslError(f"the state's 'base_lrs' do not compile: {err.message}", code=err.code) from None
+        if strict and (
+            state["fingerprint"] != self._fingerprint(scheds) or state["schedules"] != [s.canonical for s in scheds]
+        ):
+            raise LrdslError(
+                "the state was saved from a different schedule ('fingerprint' or 'schedules' differ): "
+                f"{state['schedules']} vs {[s.canonical for s in scheds]}",
+                code="E0305",
+                hints=["pass strict=False to load_state_dict to resume this schedule at the saved step anyway"],
+            )
+        feedback = [Feedback(s) for s in scheds]
+        t = state["last_epoch"]
+        for i, fb in enumerate(feedback):  # checks every plateau state before taking it
+            scheds[i] = fb.load(state["plateaus"][i], t, where=f"plateaus[{i}]")
+        # nothing below can fail: commit
+        self.base_lrs = list(state["base_lrs"])  # type: ignore[assignment]
+        self._set(scheds, feedback)
+        self.last_epoch = t
+        self._step_count = state["step_count"]
+        self._apply(t)
+
+    # ------------------------------------------------------------ copies and pickles
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Plain values for the compiled parts (the kernel's copy of a program
+        does not pickle); :meth:`__setstate__` recompiles them."""
+        state = self.__dict__.copy()
+        for key in ("_schedules", "_feedback", "_calls"):
+            state.pop(key, None)
+        state["_specs"] = [_Spec.of(s) if isinstance(s, Schedule) else s for s in self._specs]
+        state["_plateaus"] = [fb.state() for fb in self._feedback]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        plateaus = state.pop("_plateaus")
+        state["_specs"] = [s.compile() if isinstance(s, _Spec) else s for s in state["_specs"]]
+        self.__dict__.update(state)
+        scheds = self._compiled([_float(b) for b in self.base_lrs])
+        feedback = [Feedback(s) for s in scheds]
+        for i, fb in enumerate(feedback):
+            scheds[i] = fb.load(plateaus[i], self.last_epoch, where=f"plateaus[{i}]")
+        self._set(scheds, feedback)
+
+
+class _Spec(NamedTuple):
+    """A compiled schedule given as a spec, as what recompiles it."""
+
+    source: str
+    base_lr: float
+    total_steps: int | None
+    steps_per_epoch: int | None
+    placeholders: dict[str, object]
+
+    @classmethod
+    def of(cls, s: Schedule) -> _Spec:
+        return cls(s.source, s.base_lr, s.total_steps, s.steps_per_epoch, dict(s.placeholders))
+
+    def compile(self) -> Schedule:
+        return compile_schedule(
+            self.source,
+            base_lr=self.base_lr,
+            total_steps=self.total_steps,
+            steps_per_epoch=self.steps_per_epoch,
+            **self.placeholders,
+        )
+
+
+def _specs(schedule: object, n: int) -> list[str | Schedule]:
+    """One schedule (text or compiled) per param group."""
+    if isinstance(schedule, (str, Schedule)):
+        return [schedule] * n
+    if not isinstance(schedule, Sequence) or isinstance(schedule, (bytes, bytearray)):
+        raise LrdslError(
+            "the schedule must be a text, a compiled Schedule or a sequence of them (one per param group), "
+            f"got {type(schedule).__name__}",
+            code="E0305",
+        )
+    specs = list(schedule)
+    if len(specs) != n:
+        raise LrdslError(f"got {len(specs)} schedules for {n} param groups", code="E0305")
+    for i, spec in enumerate(specs):
+        if not isinstance(spec, (str, Schedule)):
+            raise LrdslError(
+                f"schedule[{i}] must be a text or a compiled Schedule, got {type(spec).__name__}", code="E0305"
+            )
+    return specs
+
+
+_STATE_KEYS: tuple[str, ...] = ("format", "lrdsl", "schedules", "fingerprint", "base_lrs", "last_epoch")
+_STATE_KEYS += ("step_count", "last_lr", "plateaus")
+
+
+def _check_state(state: object, groups: int) -> dict[str, Any]:
+    """The state's values checked for type and range (plateaus are checked
+    against the schedule by :meth:`Feedback.load`)."""
+    if not isinstance(state, dict):
+        raise LrdslError(f"not a state saved by DSLScheduler.state_dict(): a {type(state).__name__}", code="E0305")
+    fmt = state.get("format")
+    if "format" in state and (isinstance(fmt, bool) or fmt != _STATE_FORMAT):
+        raise LrdslError(f"the state's 'format' is {fmt!r}; this lrdsl reads format {_STATE_FORMAT}", code="E0305")
+    check_keys(state, _STATE_KEYS, "the state")
+
+    def group_list(key: str) -> list[Any]:
+        values = check_list(state[key], f"'{key}'")
+        if len(values) != groups:
+            raise LrdslError(
+                f"the state's '{key}' has {len(values)} param groups, the optimizer {groups}", code="E0305"
+            )
+        return values
+
+    def text(value: object, key: str) -> str:
+        if not isinstance(value, str):
+            raise LrdslError(f"{key} must be a text, got {type(value).__name__}", code="E0305")
+        return value
+
+    return {
+        "lrdsl": text(state["lrdsl"], "'lrdsl'"),
+        "schedules": [text(s, f"'schedules'[{i}]") for i, s in enumerate(group_list("schedules"))],
+        "fingerprint": text(state["fingerprint"], "'fingerprint'"),
+        "base_lrs": [real(b, f"'base_lrs'[{i}]") for i, b in enumerate(group_list("base_lrs"))],
+        "last_epoch": whole(state["last_epoch"], "'last_epoch'"),
+        "step_count": whole(state["step_count"], "'step_count'"),
+        "last_lr": [real(x, f"'last_lr'[{i}]") for i, x in enumerate(group_list("last_lr"))],
+        "plateaus": group_list("plateaus"),
+    }
+
+
+def _float(x: object) -> float:
+    return float(x.item()) if isinstance(x, torch.Tensor) else float(x)  # type: ignore[arg-type]
+
+
+def _warn_order(optimizer: torch.optim.Optimizer) -> None:
+    """torch's own warnings for a first step() before optimizer.step()."""
+    if not hasattr(optimizer.step, "_wrapped_by_lr_sched"):
+        warnings.warn(
+            "Seems like `optimizer.step()` has been overridden after learning rate scheduler initialization. "
+            "Please, make sure to call `optimizer.step()` before `lr_scheduler.step()`.",
+            UserWarning,
+            stacklevel=3,
+        )
+    elif not getattr(optimizer, "_opt_called", False):
+        warnings.warn(
+            "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
+            "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
+            "`optimizer.step()` before `lr_scheduler.step()`.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def range_test(
+    model: torch.nn.Module,
+    loss_fn: Any,
+    loader: Any,
+    optimizer: torch.optim.Optimizer,
+    start: float = 1e-7,
+    end: float = 10.0,
+    steps: int = 100,
+    schedule: str = "exp",
+    *,
+    device: Any = None,
+    beta: float = 0.98,
+    diverge: float = 4.0,
+) -> RangeTestResult:
+    """The LR range test: one batch per step from ``loader`` (cycled if it runs
+    out) with the lr of every param group raised from ``start`` to ``end`` along
+    an lrdsl ramp, until the smoothed loss exceeds ``diverge`` times its best.
+
+    Each batch is ``(inputs, targets)``; the loss is ``loss_fn(model(inputs),
+    targets)`` (``model(*inputs)`` when ``inputs`` is a tuple or list), moved to
+    ``device`` if given.  The model's and optimizer's state (weights, buffers,
+    momenta, lrs, train/eval mode) are restored afterwards.  See
+    :mod:`lrdsl.tools.rangetest` for how the suggestions are made.
+    """
+    model_state = copy.deepcopy(model.state_dict())
+    optimizer_state = copy.deepcopy(optimizer.state_dict())
+    was_training = model.training
+    batches = _cycle(loader)
+
+    def train_step(lr: float) -> float:
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        inputs, targets = _to(next(batches), device)
+        optimizer.zero_grad()
+        outputs = model(*inputs) if isinstance(inputs, (tuple, list)) else model(inputs)
+        loss = loss_fn(outputs, targets)
+        loss.backward()
+        optimizer.step()
+        return _float(loss.detach())
+
+    model.train()
+    try:
+        return run(train_step, start, end, steps, schedule, beta=beta, diverge=diverge)
+    finally:
+        model.load_state_dict(model_state)
+        optimizer.load_state_dict(optimizer_state)
+        optimizer.zero_grad()
+        model.train(was_training)
+
+
+def _cycle(loader: Any) -> Any:
+    """The loader's batches, over and over; an empty loader is an error."""
+    while True:
+        empty = True
+        for batch in loader:
+            empty = False
+            yield batch
+        if empty:
+            raise LrdslError("the range test's loader yielded no batches", code="E0401")
+
+
+def _to(batch: Any, device: Any) -> tuple[Any, Any]:
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        raise LrdslError(f"the range test needs (inputs, targets) batches, got {type(batch).__name__}", code="E0305")
+    if device is None:
+        return batch[0], batch[1]
+
+    def move(x: Any) -> Any:
+        return x.to(device) if isinstance(x, torch.Tensor) else type(x)(map(move, x))
+
+    return move(batch[0]), move(batch[1])
