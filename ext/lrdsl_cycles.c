@@ -177,7 +177,7 @@ static void restart_range(const double *f, const int64_t *ip, int64_t t0, int64_
         for (int64_t k = 0; k < n1; k += CHUNK) {
             int32_t cnt = (int32_t)(n1 - k < CHUNK ? n1 - k : CHUNK);
             double tk = (double)(t + k);
-            v_restart_1(o1 + k, cnt, tk, c.B, c.L, c.mi, pk, mn, cross_at(tk, cnt, c.B + c.L / 4, 1), 0);
+            v_restart_1(o1 + k, cnt, tk, c.B, c.L, c.mi, pk, mn, cross_at(tk - c.B, cnt, c.L / 4, 1) /* in cycle time: B + L/4 rounds past 2**52 */, 0);
         }
         int64_t n2 = stop - mid;
         double *o2 = out + (mid - t0);
