@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 import lrdsl
@@ -55,3 +57,29 @@ SAMPLES = [
     ("max(cosine(4000), 0.02) * 0.5 + min(exp(0.999), 0.3)", {}),
     ("warmup(5%) >> cosine_restarts(5%, t_mul=2, m_mul=0.9) >> const(1e-6)", {"total_steps": 9000}),
 ]
+
+
+def _corpus_samples(covered: set[str]) -> list[tuple[str, dict[str, object]]]:
+    """A golden-value conformance case for each primitive the list above does
+    not cover, so a new primitive reaches the emitter tests unasked."""
+    import json
+    from pathlib import Path
+
+    from lrdsl.primitives import CATALOGUE
+
+    out: list[tuple[str, dict[str, object]]] = []
+    wanted = {p.name for p in CATALOGUE if p.kind != "reactive"} - covered
+    for path in sorted((Path(__file__).resolve().parent / "conformance" / "valid").glob("*.lrdsl")):
+        text = path.read_text(encoding="utf-8")
+        code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+        names = set(re.findall(r"([a-z_0-9]+)\(", code)) & wanted
+        if names:
+            header = next(line for line in text.splitlines() if line.startswith("# context:"))
+            context = json.loads(header.removeprefix("# context:"))
+            context.pop("base_lr", None)
+            out.append((code.strip(), context))
+            wanted -= names
+    return out
+
+
+SAMPLES += _corpus_samples({name for text, _ in SAMPLES for name in re.findall(r"([a-z_0-9]+)\(", text)})
