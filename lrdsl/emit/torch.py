@@ -13,15 +13,13 @@ weights_only=True)`` reads it, and ``load_state_dict`` resumes bit-identically.
 ``step(metric)`` feeds ``plateau(...)`` segments.  Importing this module
 imports torch; ``import lrdsl`` does not.
 
-:func:`range_test` runs Smith's learning-rate range test on a model and gives
-the model and optimizer back as they were.
+A state's checks live in :mod:`lrdsl.emit.torch_state`; :func:`range_test`
+(from :mod:`lrdsl.emit.torch_rangetest`) runs Smith's learning-rate range
+test on a model and gives the model and optimizer back as they were.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
 import warnings
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -32,14 +30,14 @@ from torch.optim.lr_scheduler import LRScheduler
 from .._version import __version__
 from ..language.domain import MAX_STEP, check_step, out_of_domain
 from ..language.errors import LrdslError
-from ..reactive import Feedback, check_keys, check_list, real, whole
+from ..reactive import Feedback
 from ..schedule import Schedule
 from ..schedule import compile as compile_schedule
-from ..tools.rangetest import RangeTestResult, run
+from .torch_rangetest import range_test
+from .torch_state import STATE_FORMAT, check_same_schedule, check_state, fingerprint
+from .torch_state import plain_float as _float
 
 __all__ = ["DSLScheduler", "range_test"]
-
-_STATE_FORMAT = 1
 
 
 class DSLScheduler(LRScheduler):
@@ -160,21 +158,12 @@ class DSLScheduler(LRScheduler):
 
     def fingerprint(self) -> str:
         """A hash of what defines the values: the canonical texts and the context."""
-        return self._fingerprint(self._schedules)
-
-    def _fingerprint(self, scheds: list[Schedule]) -> str:
-        data = {
-            "texts": [s.canonical for s in scheds],
-            "total_steps": self._context.get("total_steps"),
-            "steps_per_epoch": self._context.get("steps_per_epoch"),
-            "placeholders": {k: v for k, v in self._context.items() if k not in ("total_steps", "steps_per_epoch")},
-        }
-        return hashlib.sha256(json.dumps(data, sort_keys=True, default=repr).encode()).hexdigest()
+        return fingerprint(self._schedules, self._context)
 
     def state_dict(self) -> dict[str, Any]:
         """Plain values only (``torch.load(..., weights_only=True)`` reads them)."""
         return {
-            "format": _STATE_FORMAT,
+            "format": STATE_FORMAT,
             "lrdsl": __version__,
             "schedules": [s.canonical for s in self._schedules],
             "fingerprint": self.fingerprint(),
@@ -193,20 +182,13 @@ class DSLScheduler(LRScheduler):
         schedule) before anything changes, so a refused state (an
         :class:`~lrdsl.LrdslError` naming the key) leaves the scheduler and the
         optimizer as they were."""
-        state = _check_state(state_dict, len(self.optimizer.param_groups))
+        state = check_state(state_dict, len(self.optimizer.param_groups))
         try:
             scheds = self._compiled(state["base_lrs"])
         except LrdslError as err:
             raise LrdslError(f"the state's 'base_lrs' do not compile: {err.message}", code=err.code) from None
-        if strict and (
-            state["fingerprint"] != self._fingerprint(scheds) or state["schedules"] != [s.canonical for s in scheds]
-        ):
-            raise LrdslError(
-                "the state was saved from a different schedule ('fingerprint' or 'schedules' differ): "
-                f"{state['schedules']} vs {[s.canonical for s in scheds]}",
-                code="E0305",
-                hints=["pass strict=False to load_state_dict to resume this schedule at the saved step anyway"],
-            )
+        if strict:
+            check_same_schedule(state, scheds, self._context)
         feedback = [Feedback(s) for s in scheds]
         t = state["last_epoch"]
         for i, fb in enumerate(feedback):  # checks every plateau state before taking it
@@ -286,49 +268,6 @@ def _specs(schedule: object, n: int) -> list[str | Schedule]:
     return specs
 
 
-_STATE_KEYS: tuple[str, ...] = ("format", "lrdsl", "schedules", "fingerprint", "base_lrs", "last_epoch")
-_STATE_KEYS += ("step_count", "last_lr", "plateaus")
-
-
-def _check_state(state: object, groups: int) -> dict[str, Any]:
-    """The state's values checked for type and range (plateaus are checked
-    against the schedule by :meth:`Feedback.load`)."""
-    if not isinstance(state, dict):
-        raise LrdslError(f"not a state saved by DSLScheduler.state_dict(): a {type(state).__name__}", code="E0305")
-    fmt = state.get("format")
-    if "format" in state and (isinstance(fmt, bool) or fmt != _STATE_FORMAT):
-        raise LrdslError(f"the state's 'format' is {fmt!r}; this lrdsl reads format {_STATE_FORMAT}", code="E0305")
-    check_keys(state, _STATE_KEYS, "the state")
-
-    def group_list(key: str) -> list[Any]:
-        values = check_list(state[key], f"'{key}'")
-        if len(values) != groups:
-            raise LrdslError(
-                f"the state's '{key}' has {len(values)} param groups, the optimizer {groups}", code="E0305"
-            )
-        return values
-
-    def text(value: object, key: str) -> str:
-        if not isinstance(value, str):
-            raise LrdslError(f"{key} must be a text, got {type(value).__name__}", code="E0305")
-        return value
-
-    return {
-        "lrdsl": text(state["lrdsl"], "'lrdsl'"),
-        "schedules": [text(s, f"'schedules'[{i}]") for i, s in enumerate(group_list("schedules"))],
-        "fingerprint": text(state["fingerprint"], "'fingerprint'"),
-        "base_lrs": [real(b, f"'base_lrs'[{i}]") for i, b in enumerate(group_list("base_lrs"))],
-        "last_epoch": whole(state["last_epoch"], "'last_epoch'"),
-        "step_count": whole(state["step_count"], "'step_count'"),
-        "last_lr": [real(x, f"'last_lr'[{i}]") for i, x in enumerate(group_list("last_lr"))],
-        "plateaus": group_list("plateaus"),
-    }
-
-
-def _float(x: object) -> float:
-    return float(x.item()) if isinstance(x, torch.Tensor) else float(x)  # type: ignore[arg-type]
-
-
 def _warn_order(optimizer: torch.optim.Optimizer) -> None:
     """torch's own warnings for a first step() before optimizer.step()."""
     if not hasattr(optimizer.step, "_wrapped_by_lr_sched"):
@@ -346,76 +285,3 @@ def _warn_order(optimizer: torch.optim.Optimizer) -> None:
             UserWarning,
             stacklevel=3,
         )
-
-
-def range_test(
-    model: torch.nn.Module,
-    loss_fn: Any,
-    loader: Any,
-    optimizer: torch.optim.Optimizer,
-    start: float = 1e-7,
-    end: float = 10.0,
-    steps: int = 100,
-    schedule: str = "exp",
-    *,
-    device: Any = None,
-    beta: float = 0.98,
-    diverge: float = 4.0,
-) -> RangeTestResult:
-    """The LR range test: one batch per step from ``loader`` (cycled if it runs
-    out) with the lr of every param group raised from ``start`` to ``end`` along
-    an lrdsl ramp, until the smoothed loss exceeds ``diverge`` times its best.
-
-    Each batch is ``(inputs, targets)``; the loss is ``loss_fn(model(inputs),
-    targets)`` (``model(*inputs)`` when ``inputs`` is a tuple or list), moved to
-    ``device`` if given.  The model's and optimizer's state (weights, buffers,
-    momenta, lrs, train/eval mode) are restored afterwards.  See
-    :mod:`lrdsl.tools.rangetest` for how the suggestions are made.
-    """
-    model_state = copy.deepcopy(model.state_dict())
-    optimizer_state = copy.deepcopy(optimizer.state_dict())
-    was_training = model.training
-    batches = _cycle(loader)
-
-    def train_step(lr: float) -> float:
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        inputs, targets = _to(next(batches), device)
-        optimizer.zero_grad()
-        outputs = model(*inputs) if isinstance(inputs, (tuple, list)) else model(inputs)
-        loss = loss_fn(outputs, targets)
-        loss.backward()
-        optimizer.step()
-        return _float(loss.detach())
-
-    model.train()
-    try:
-        return run(train_step, start, end, steps, schedule, beta=beta, diverge=diverge)
-    finally:
-        model.load_state_dict(model_state)
-        optimizer.load_state_dict(optimizer_state)
-        optimizer.zero_grad()
-        model.train(was_training)
-
-
-def _cycle(loader: Any) -> Any:
-    """The loader's batches, over and over; an empty loader is an error."""
-    while True:
-        empty = True
-        for batch in loader:
-            empty = False
-            yield batch
-        if empty:
-            raise LrdslError("the range test's loader yielded no batches", code="E0401")
-
-
-def _to(batch: Any, device: Any) -> tuple[Any, Any]:
-    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
-        raise LrdslError(f"the range test needs (inputs, targets) batches, got {type(batch).__name__}", code="E0305")
-    if device is None:
-        return batch[0], batch[1]
-
-    def move(x: Any) -> Any:
-        return x.to(device) if isinstance(x, torch.Tensor) else type(x)(map(move, x))
-
-    return move(batch[0]), move(batch[1])

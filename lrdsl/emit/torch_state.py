@@ -1,0 +1,95 @@
+"""Checkpoints of :class:`~lrdsl.torch.DSLScheduler`: what a state holds, and its checks.
+
+A state is plain values only (numbers, texts, lists and dicts of them), so
+``torch.load(..., weights_only=True)`` reads it; :func:`plain_float` turns a
+tensor lr into one.  :func:`fingerprint` hashes what defines the values (the
+canonical texts and the compile context), so a state saved from another
+schedule is recognised.  :func:`check_state` checks every value of a state
+for type and range before ``load_state_dict`` changes anything (the plateau
+cuts are checked against the schedule by :meth:`Feedback.load`), and
+:func:`check_same_schedule` refuses a state of another schedule unless
+``strict=False``; each refusal is an :class:`~lrdsl.LrdslError` naming the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from ..language.errors import LrdslError
+from ..reactive import check_keys, check_list, real, whole
+from ..schedule import Schedule
+
+#: The layout of the state :meth:`DSLScheduler.state_dict` writes.
+STATE_FORMAT = 1
+
+STATE_KEYS: tuple[str, ...] = ("format", "lrdsl", "schedules", "fingerprint", "base_lrs", "last_epoch")
+STATE_KEYS += ("step_count", "last_lr", "plateaus")
+
+
+def plain_float(x: object) -> float:
+    """A number or a one-element tensor as a plain float."""
+    return float(x.item()) if isinstance(x, torch.Tensor) else float(x)  # type: ignore[arg-type]
+
+
+def fingerprint(scheds: list[Schedule], context: Mapping[str, object]) -> str:
+    """A hash of what defines the values: the canonical texts and the context."""
+    data = {
+        "texts": [s.canonical for s in scheds],
+        "total_steps": context.get("total_steps"),
+        "steps_per_epoch": context.get("steps_per_epoch"),
+        "placeholders": {k: v for k, v in context.items() if k not in ("total_steps", "steps_per_epoch")},
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+def check_state(state: object, groups: int) -> dict[str, Any]:
+    """The state's values checked for type and range (plateaus are checked
+    against the schedule by :meth:`Feedback.load`)."""
+    if not isinstance(state, dict):
+        raise LrdslError(f"not a state saved by DSLScheduler.state_dict(): a {type(state).__name__}", code="E0305")
+    fmt = state.get("format")
+    if "format" in state and (isinstance(fmt, bool) or fmt != STATE_FORMAT):
+        raise LrdslError(f"the state's 'format' is {fmt!r}; this lrdsl reads format {STATE_FORMAT}", code="E0305")
+    check_keys(state, STATE_KEYS, "the state")
+
+    def group_list(key: str) -> list[Any]:
+        values = check_list(state[key], f"'{key}'")
+        if len(values) != groups:
+            raise LrdslError(
+                f"the state's '{key}' has {len(values)} param groups, the optimizer {groups}", code="E0305"
+            )
+        return values
+
+    def text(value: object, key: str) -> str:
+        if not isinstance(value, str):
+            raise LrdslError(f"{key} must be a text, got {type(value).__name__}", code="E0305")
+        return value
+
+    return {
+        "lrdsl": text(state["lrdsl"], "'lrdsl'"),
+        "schedules": [text(s, f"'schedules'[{i}]") for i, s in enumerate(group_list("schedules"))],
+        "fingerprint": text(state["fingerprint"], "'fingerprint'"),
+        "base_lrs": [real(b, f"'base_lrs'[{i}]") for i, b in enumerate(group_list("base_lrs"))],
+        "last_epoch": whole(state["last_epoch"], "'last_epoch'"),
+        "step_count": whole(state["step_count"], "'step_count'"),
+        "last_lr": [real(x, f"'last_lr'[{i}]") for i, x in enumerate(group_list("last_lr"))],
+        "plateaus": group_list("plateaus"),
+    }
+
+
+def check_same_schedule(state: dict[str, Any], scheds: list[Schedule], context: Mapping[str, object]) -> None:
+    """E0305 unless a checked state was saved from ``scheds`` in ``context``
+    (its fingerprint and its canonical texts agree)."""
+    texts = [s.canonical for s in scheds]
+    if state["fingerprint"] != fingerprint(scheds, context) or state["schedules"] != texts:
+        raise LrdslError(
+            "the state was saved from a different schedule ('fingerprint' or 'schedules' differ): "
+            f"{state['schedules']} vs {texts}",
+            code="E0305",
+            hints=["pass strict=False to load_state_dict to resume this schedule at the saved step anyway"],
+        )
