@@ -448,3 +448,29 @@ def test_to_yaml_of_a_resolved_config_writes_what_lrdsl_load_reads(oc, tmp_path)
     again = lrdsl.load(path, "sched")
     assert [again(t) for t in (0, 250, 500, 5000, 9999)] == [cfg.sched(t) for t in (0, 250, 500, 5000, 9999)]
     assert again(500) == 3e-4  # the warmup ends at 5% of 10000
+
+
+def test_a_tensor_where_the_format_belongs_is_an_lrdsl_error() -> None:
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = DSLScheduler(opt, "cosine(10)")
+    state = sched.state_dict()
+    state["format"] = torch.tensor([1.0, 2.0])
+    with pytest.raises(lrdsl.LrdslError):
+        sched.load_state_dict(state)
+
+
+def test_a_state_whose_lr_overflowed_reloads() -> None:
+    # (a*(n-t) + b*t)/n overflows for b = 1e308: the schedule's own value is inf
+    model = torch.nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=1e308)
+    sched = DSLScheduler(opt, "warmup(100)")
+    opt.step()
+    sched.step()
+    opt.step()
+    sched.step()
+    state = sched.state_dict()
+    assert state["last_lr"][0] == float("inf")
+    again = DSLScheduler(torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=1e308), "warmup(100)")
+    again.load_state_dict(state)
+    assert again.last_epoch == 2

@@ -53,7 +53,7 @@ def check_state(state: object, groups: int) -> dict[str, Any]:
     if not isinstance(state, dict):
         raise LrdslError(f"not a state saved by DSLScheduler.state_dict(): a {type(state).__name__}", code="E0305")
     fmt = state.get("format")
-    if "format" in state and (isinstance(fmt, bool) or fmt != STATE_FORMAT):
+    if "format" in state and (type(fmt) is not int or fmt != STATE_FORMAT):
         raise LrdslError(f"the state's 'format' is {fmt!r}; this lrdsl reads format {STATE_FORMAT}", code="E0305")
     check_keys(state, STATE_KEYS, "the state")
 
@@ -77,7 +77,8 @@ def check_state(state: object, groups: int) -> dict[str, Any]:
         "base_lrs": [real(b, f"'base_lrs'[{i}]") for i, b in enumerate(group_list("base_lrs"))],
         "last_epoch": whole(state["last_epoch"], "'last_epoch'"),
         "step_count": whole(state["step_count"], "'step_count'"),
-        "last_lr": [real(x, f"'last_lr'[{i}]") for i, x in enumerate(group_list("last_lr"))],
+        # the lrs the schedule gave (re-derived on load): inf or NaN where the schedule overflows
+        "last_lr": [last_lr(x, f"'last_lr'[{i}]") for i, x in enumerate(group_list("last_lr"))],
         "plateaus": group_list("plateaus"),
     }
 
@@ -93,3 +94,10 @@ def check_same_schedule(state: dict[str, Any], scheds: list[Schedule], context: 
             code="E0305",
             hints=["pass strict=False to load_state_dict to resume this schedule at the saved step anyway"],
         )
+
+
+def last_lr(value: object, where: str) -> float:
+    """A saved lr: any float64, non-finite included (what the schedule gave)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise LrdslError(f"{where} must be a number, got {value!r}", code="E0305")
+    return float(value)
