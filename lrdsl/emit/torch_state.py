@@ -77,7 +77,7 @@ def check_state(state: object, groups: int) -> dict[str, Any]:
         "base_lrs": [real(b, f"'base_lrs'[{i}]") for i, b in enumerate(group_list("base_lrs"))],
         "last_epoch": whole(state["last_epoch"], "'last_epoch'"),
         "step_count": whole(state["step_count"], "'step_count'"),
-        # the lrs the schedule gave (re-derived on load): inf or NaN where the schedule overflows
+        # the lrs the schedule gave (re-derived on load): inf where the schedule overflowed
         "last_lr": [last_lr(x, f"'last_lr'[{i}]") for i, x in enumerate(group_list("last_lr"))],
         "plateaus": group_list("plateaus"),
     }
@@ -97,7 +97,5 @@ def check_same_schedule(state: dict[str, Any], scheds: list[Schedule], context: 
 
 
 def last_lr(value: object, where: str) -> float:
-    """A saved lr: any float64, non-finite included (what the schedule gave)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise LrdslError(f"{where} must be a number, got {value!r}", code="E0305")
-    return float(value)
+    """A saved lr: a number, infinite where the schedule overflowed, never NaN."""
+    return real(value, where, finite=False)
