@@ -78,7 +78,7 @@ def check_state(state: object, groups: int) -> dict[str, Any]:
         "last_epoch": whole(state["last_epoch"], "'last_epoch'"),
         "step_count": whole(state["step_count"], "'step_count'"),
         # the lrs the schedule gave (re-derived on load): inf where the schedule overflowed
-        "last_lr": [last_lr(x, f"'last_lr'[{i}]") for i, x in enumerate(group_list("last_lr"))],
+        "last_lr": [real(x, f"'last_lr'[{i}]", finite=False) for i, x in enumerate(group_list("last_lr"))],
         "plateaus": group_list("plateaus"),
     }
 
@@ -94,8 +94,3 @@ def check_same_schedule(state: dict[str, Any], scheds: list[Schedule], context: 
             code="E0305",
             hints=["pass strict=False to load_state_dict to resume this schedule at the saved step anyway"],
         )
-
-
-def last_lr(value: object, where: str) -> float:
-    """A saved lr: a number, infinite where the schedule overflowed, never NaN."""
-    return real(value, where, finite=False)
