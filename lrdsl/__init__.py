@@ -29,6 +29,7 @@ from .language.errors import (
 )
 from .language.ir import Phase, Program
 from .language.syntax import parse
+from .plan import Plan, compile_plan
 from .schedule import Schedule, compile
 
 TYPE_CHECKING = False
@@ -79,6 +80,7 @@ __all__ = [
     "LrdslError",
     "LrdslSyntaxError",
     "Phase",
+    "Plan",
     "Program",
     "Schedule",
     "UnknownNameError",
@@ -88,6 +90,7 @@ __all__ = [
     "backend",
     "backend_reason",
     "compile",
+    "compile_plan",
     "from_hf",
     "from_keras",
     "from_torch",

@@ -284,6 +284,7 @@ RULES: dict[str, dict[str, Any]] = {
     "cosine": {"exclusive": (("min", "alpha"),)},
     "cosine_restarts": {"exclusive": (("min", "alpha"), ("steps", "cycles")), "fix": _restarts},
     "cyclic": {"exclusive": (("steps", "cycles"),)},
+    "one_cycle": {"exclusive": (("start", "div"), ("end", "final_div"))},
     "piecewise": {"sizes": {"values": lambda args: len(args["boundaries"].value) + 1}},
     "warmup": {"fix": _warmup},
     "repeat": {"length": lambda a: _repeat_length(a)},

@@ -35,6 +35,7 @@ CODES: dict[str, str] = {
     "E0204": "a placeholder with no value",
     "E0205": "a placeholder value that the schedule does not use",
     "E0206": "a binding that reuses a reserved or bound name",
+    "E0207": "a plan key that is not a hyperparameter the optimizer or plan has",
     "E0301": "too many positional arguments",
     "E0302": "a required argument is missing",
     "E0303": "an argument given twice",
@@ -45,6 +46,7 @@ CODES: dict[str, str] = {
     "E0401": "a value outside its domain",
     "E0402": "a length that is not a whole number of steps",
     "E0403": "a length that rounds to zero steps",
+    "E0404": "a hyperparameter's schedule that leaves its domain (lr >= 0, momentum in [0, 1], ...)",
     "E0501": "'%' used without total_steps",
     "E0502": "'ep' used without steps_per_epoch",
     "E0503": "an invalid compile context (base_lr, total_steps, steps_per_epoch)",
@@ -91,6 +93,15 @@ class LrdslError(Exception):
         self.label = label
         self.hints = tuple(hints)
         self.source = source
+        self.key: str | None = None
+
+    def in_key(self, key: str) -> LrdslError:
+        """Say which key of a plan the error is in (first one wins) and return ``self``."""
+        if self.key is None:
+            self.key = key
+            self.message = f"in the plan's '{key}': {self.message}"
+            self.args = (self.message,)
+        return self
 
     def with_source(self, source: str) -> LrdslError:
         """Attach the source text (first one wins) and return ``self``."""
@@ -126,6 +137,7 @@ class LrdslError(Exception):
             "end": None if self.span is None else self.span.end,
             "label": self.label,
             "hints": list(self.hints),
+            "key": self.key,
         }
 
     def render(self) -> str:

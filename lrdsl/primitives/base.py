@@ -185,6 +185,7 @@ class Primitive(Record):
         "check",
         "c_name",
         "vector",
+        "aliases",
     )
     _defaults = {
         "matches": "-",
@@ -201,6 +202,7 @@ class Primitive(Record):
         "check": None,
         "c_name": "",
         "vector": True,
+        "aliases": (),
     }
 
     name: str
@@ -221,6 +223,7 @@ class Primitive(Record):
     check: Callable[[Sequence[float], Sequence[int]], bool] | None
     c_name: str
     vector: bool
+    aliases: tuple[tuple[str, str], ...]  # (another keyword, the parameter it names)
 
     @property
     def kernel_name(self) -> str:
@@ -232,6 +235,8 @@ class Primitive(Record):
         return (_registered, (self.name,))
 
     def param(self, name: str) -> Param | None:
+        """The parameter a keyword names (its own name or one of ``aliases``)."""
+        name = dict(self.aliases).get(name, name)
         for p in self.params:
             if p.name == name:
                 return p

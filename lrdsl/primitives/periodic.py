@@ -79,8 +79,8 @@ CYCLIC = Primitive(
     "cyclic",
     (
         Param("step_size", LENGTH, doc="steps from low to high"),
-        Param("low", VALUE, doc="bottom of the cycle"),
-        Param("high", VALUE, BASE, "top of the cycle"),
+        Param("low", VALUE, doc="the value each cycle starts at (start= too)"),
+        Param("high", VALUE, BASE, "the value at each cycle's turn (peak= too)"),
         Param("mode", ENUM, "triangular", "amplitude policy", choices=("triangular", "triangular2", "exp_range")),
         Param("gamma", REAL, 1.0, "exp_range: amplitude factor per step", domain=POSITIVE),
         Param("down", LENGTH, None, "steps from high back to low", positional=False, shown="step_size"),
@@ -89,7 +89,9 @@ CYCLIC = Primitive(
     ),
     "cyclical learning rate (triangular, triangular2, exp_range)",
     """a triangle between low and high; triangular2 halves the amplitude each
-    cycle, exp_range scales it by gamma^t.
+    cycle, exp_range scales it by gamma^t.  high may be below low: the
+    momentum mirror of torch's cycle_momentum is cyclic(n, start=0.95, peak=0.85)
+    (start= and peak= are other names for low= and high=).
 
     >>> s = lrdsl.compile("cyclic(4, low=0.2, high=1)")
     >>> [round(s(t), 12) for t in (0, 2, 4, 6, 8)]
@@ -103,6 +105,7 @@ CYCLIC = Primitive(
     prepare=cyclic_prepare,
     length=cyclic_length,
     bounds=("steps", "cycles"),
+    aliases=(("start", "low"), ("peak", "high")),
 )
 
 # ---------------------------------------------------------------- one_cycle
@@ -112,8 +115,8 @@ def one_cycle_prepare(a: Mapping[str, Any]) -> dict[str, Any]:
     n = a["n"]
     pct = a["pct_start"]
     top = a["max"]
-    initial = top / a["div"]
-    low = initial / a["final_div"]
+    initial = _given_or(a, "start", "div", lambda div: top / div, 25.0)
+    low = _given_or(a, "end", "final_div", lambda final_div: initial / final_div, 1e4)
     ends: tuple[float, ...]
     lrs: tuple[tuple[float, float], ...]
     if a["three_phase"]:  # the phase ends exactly as torch's OneCycleLR computes them
@@ -142,6 +145,15 @@ def one_cycle_prepare(a: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _given_or(a: Mapping[str, Any], value: str, ratio: str, derive: Any, default: float) -> float:
+    """``a[value]`` when given, else derived from the ratio (its default when not given)."""
+    if a[value] is not None:
+        if a[ratio] is not None:
+            raise ParamError(value, f"give {value}= or {ratio}=, not both", code="E0307")
+        return float(a[value])
+    return float(derive(default if a[ratio] is None else a[ratio]))
+
+
 def one_cycle_formula(xp, t, p):  # type: ignore[no-untyped-def]
     fns = []
     for k, (e, (a, b)) in enumerate(zip(p.ends, p.lrs)):
@@ -168,16 +180,21 @@ ONE_CYCLE = Primitive(
     "one_cycle",
     (
         Param("n", LENGTH, doc="total steps"),
-        Param("max", VALUE, BASE, "peak learning rate"),
+        Param("max", VALUE, BASE, "the value the first phase rises to (peak= too)"),
         Param("pct_start", REAL, 0.3, "fraction of n spent rising", domain=Domain(0, 1, lo_open=True, hi_open=True)),
-        Param("div", REAL, 25.0, "initial lr = max/div", domain=POSITIVE),
-        Param("final_div", REAL, 1e4, "final lr = initial/final_div", domain=POSITIVE),
+        Param("div", REAL, None, "initial value = max/div", domain=POSITIVE, shown="25"),
+        Param("final_div", REAL, None, "final value = initial/final_div", domain=POSITIVE, shown="1e4"),
         Param("anneal", ENUM, "cos", "annealing shape", choices=("cos", "linear")),
         Param("three_phase", BOOL, False, "rise, fall back to initial, then anneal to final"),
+        Param("start", VALUE, None, "initial value (instead of div)", positional=False, shown="max/div"),
+        Param("end", VALUE, None, "final value (instead of final_div)", positional=False, shown="start/final_div"),
     ),
     "the 1cycle policy",
     """max/div rising to max over pct_start*n steps, then annealing to
     max/div/final_div at step n-1 (cosine or linear), as torch computes it.
+    start=, peak= (another name for max) and end= give the three values
+    directly, in any order: the momentum mirror of torch's cycle_momentum is
+    one_cycle(n, start=0.95, peak=0.85, end=0.95).
 
     >>> s = lrdsl.compile("one_cycle(10, max=1, div=10, pct_start=0.5, anneal=linear)")
     >>> s(0), s(4)
@@ -191,6 +208,7 @@ ONE_CYCLE = Primitive(
     prepare=one_cycle_prepare,
     length=lambda a: a["n"],
     end="stair",
+    aliases=(("peak", "max"),),
 )
 
 
