@@ -272,12 +272,17 @@ def bombs() -> list[tuple[str, float, str]]:
         "m_mul=1.5 to overflow": "cosine_restarts(88, t_mul=1.01, m_mul=1.5)",
         "repeat 10**90 times": "repeat(cosine(10), 10**90)",
         "ordinary 3-phase card": "warmup(1%) >> cosine_restarts(5%, t_mul=2, m_mul=0.9) >> const(1e-6)",
+        "1e11 equal restart cycles": "cosine_restarts(1, t_mul=1, cycles=100000000000) >> const(1)",
     }
+    cases.update(_at_the_limits())
     rows = []
     for name, text in cases.items():
 
         def run(text: str = text) -> None:
-            lrdsl.compile(text, total_steps=10**9).phases  # noqa: B018
+            try:
+                lrdsl.compile(text, total_steps=10**9).phases  # noqa: B018
+            except lrdsl.LrdslError as err:  # refused at a limit: the refusal is what is timed
+                err.render()
 
         t = best_of(run, 3)
         tracemalloc.start()
@@ -286,6 +291,27 @@ def bombs() -> list[tuple[str, float, str]]:
         tracemalloc.stop()
         rows.append((f"compile+phases: {name}", t, f"peak {peak / 2**20:.2f} MiB"))
     return rows
+
+
+def _at_the_limits() -> dict[str, str]:
+    """Valid texts as large as the token and part limits allow, and just over."""
+    from lrdsl.language.syntax import MAX_TOKENS
+
+    k = MAX_TOKENS // 5  # cosine ( 1 ) >>: five tokens a segment
+    double = "".join(f"a{i + 1} = a{i} >> a{i};\n" for i in range(7))
+    sgdr = "cosine_restarts(1, t_mul=1.0000001, cycles=1000000)"
+    return {
+        f"chain of {k} cosine(1) (at the token limit)": " >> ".join(["cosine(1)"] * k),
+        f"chain of {k - 1} one_cycle(9)": " >> ".join(["one_cycle(9)"] * (k - 1)),
+        f"chain of {MAX_TOKENS // 10} max(cosine(1), 1)": " >> ".join(["max(cosine(1), 1)"] * (MAX_TOKENS // 10)),
+        f"multistep of {MAX_TOKENS // 2 - 5} milestones": f"multistep([{', '.join(map(str, range(1, MAX_TOKENS // 2 - 4)))}])",
+        "128 segments through bindings": f"a0 = cosine(1) >> cosine(1);\n{double}a6",
+        "256 segments through bindings (refused at the part limit)": f"a0 = cosine(1) >> cosine(1);\n{double}a7",
+        "64 restarts through bindings": f"a0 = {sgdr};\n"
+        + "".join(f"a{i + 1} = a{i} + a{i};\n" for i in range(6))
+        + "a6",
+        "16 KiB chain of cosine(1) (refused)": ">>".join(["cosine(1)"] * 1489),
+    }
 
 
 # ---------------------------------------------------------------- report

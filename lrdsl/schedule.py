@@ -34,6 +34,10 @@ _SCALAR = ScalarOps()
 #: Phases longer than this are sampled, not evaluated at every step, for lo/hi
 #: (with both ends): a phase costs at most this many evaluations.
 _PHASE_EXACT = 1 << 12
+#: ... and at most about this many node evaluations (a segment of many nodes, such
+#: as a sum of 100 restart schedules, gets fewer samples, but at least _PHASE_MIN).
+_PHASE_BUDGET = 1 << 16
+_PHASE_MIN = 256
 
 
 def compile(  # noqa: A001 - the public name the brief fixes
@@ -226,29 +230,45 @@ class Schedule:
     def phases(self) -> tuple[Phase, ...]:
         """Top-level segments: start, end, kind, text and the values they take."""
         if self._phases is None:
-            self._phases = tuple(self._phase(start, node) for start, node in self.program.segments())
+            self._phases = self._compute_phases()
         return self._phases
 
-    def _phase(self, start: int, node: Any) -> Phase:
+    def _compute_phases(self) -> tuple[Phase, ...]:
+        """Every phase's samples in one evaluation (a chain of many segments costs
+        one kernel call, not one per segment)."""
         import numpy as np
 
-        length = node.length  # type: ignore[attr-defined]
-        end = None if length is None else start + length
-        stop = end
-        if stop is None:
-            total = self.total_steps or 0
-            stop = max(total, start + 1)
-        stop = min(stop, STEP_LIMIT)  # steps past the domain are never evaluated
-        n = stop - start
-        kind = node.op  # type: ignore[attr-defined]
-        if n <= 0:  # starts past the step domain: never reached
-            return Phase(start, end, kind, node.label, math.nan, math.nan, math.nan)  # type: ignore[attr-defined]
-        if n <= _PHASE_EXACT:
-            steps = np.arange(start, stop, dtype=np.int64)
-        else:
-            steps = np.unique(np.linspace(start, stop - 1, _PHASE_EXACT).astype(np.int64))
-        vals = self.values(steps)
-        return Phase(start, end, kind, node.label, float(vals[0]), float(np.min(vals)), float(np.max(vals)))  # type: ignore[attr-defined]
+        spans: list[tuple[int, Any, int, int]] = []  # (start, node, first sample, samples)
+        chunks: list[Any] = []
+        offset = 0
+        for start, node in self.program.segments():
+            length = node.length  # type: ignore[attr-defined]
+            stop = start + length if length is not None else max(self.total_steps or 0, start + 1)
+            stop = min(stop, STEP_LIMIT)  # steps past the domain are never evaluated
+            n = stop - start
+            if n <= 0:  # starts past the step domain: never reached
+                steps = np.empty(0, dtype=np.int64)
+            else:
+                # each sample evaluates the segment's whole tree: a large tree gets fewer samples
+                samples = max(_PHASE_MIN, min(_PHASE_EXACT, _PHASE_BUDGET // sum(1 for _ in node.walk())))
+                if n <= samples:
+                    steps = np.arange(start, stop, dtype=np.int64)
+                else:
+                    steps = np.unique(np.linspace(start, stop - 1, samples).astype(np.int64))
+            spans.append((start, node, offset, len(steps)))
+            chunks.append(steps)
+            offset += len(steps)
+        vals = self.values(np.concatenate(chunks)) if offset else np.empty(0)
+        out = []
+        for start, node, first, count in spans:
+            length = node.length  # type: ignore[attr-defined]
+            end = None if length is None else start + length
+            if count == 0:
+                out.append(Phase(start, end, node.op, node.label, math.nan, math.nan, math.nan))  # type: ignore[attr-defined]
+                continue
+            v = vals[first : first + count]
+            out.append(Phase(start, end, node.op, node.label, float(v[0]), float(v.min()), float(v.max())))  # type: ignore[attr-defined]
+        return tuple(out)
 
 
 def _step_array(np: Any, steps: Any) -> Any:

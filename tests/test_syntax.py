@@ -204,7 +204,14 @@ def test_nesting_and_size_limits():
     assert info.value.code == "E0701"
 
 
-def test_long_chains_parse_in_linear_time():
+def test_long_chains_parse_up_to_the_token_limit():
+    from lrdsl.language.syntax import MAX_TOKENS
+
+    k = MAX_TOKENS // 5  # cos ( 1 ) >>: five tokens a segment
+    body = lrdsl.parse(" >> ".join(["cos(1)"] * k)).body
+    assert isinstance(body, Seq) and len(body.items) == k
     src = " >> ".join(["cos(1)"] * 1500)
-    body = lrdsl.parse(src).body
-    assert isinstance(body, Seq) and len(body.items) == 1500
+    with pytest.raises(lrdsl.LrdslError) as e:
+        lrdsl.parse(src)
+    assert e.value.code == "E0701" and f"more than {MAX_TOKENS} tokens" in e.value.message
+    assert e.value.span is not None and e.value.span.start < len(src) // 5  # found early, not at the end

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     R = TypeVar("R", bound="Record")
 
 _MISSING = object()
+_setattr = object.__setattr__
 
 
 class Record:
@@ -40,12 +41,17 @@ class Record:
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         fields = self._fields
-        if len(args) > len(fields):
+        n = len(args)
+        setter = _setattr
+        if n == len(fields) and not kw:  # the common case, kept short: records are built per token
+            for name, value in zip(fields, args):
+                setter(self, name, value)
+            return
+        if n > len(fields):
             raise TypeError(f"{type(self).__name__} takes at most {len(fields)} arguments")
-        setter = object.__setattr__
         for name, value in zip(fields, args):
             setter(self, name, value)
-        for name in fields[len(args) :]:
+        for name in fields[n:]:
             value = kw.pop(name, _MISSING)
             if value is _MISSING:
                 default = self._defaults.get(name, _MISSING)
@@ -86,9 +92,7 @@ class Record:
 
     def _replace(self: R, **changes: Any) -> R:
         """A copy with some fields changed."""
-        values = {f: getattr(self, f) for f in self._fields}
-        values.update(changes)
-        return self.__class__(**values)
+        return self.__class__(*[changes.pop(f) if f in changes else getattr(self, f) for f in self._fields], **changes)
 
 
 def _rebuild(cls: type[Record], values: tuple[Any, ...]) -> Record:

@@ -16,8 +16,9 @@ from .checked import CCall, CConst, CList, CNum, COp, CSeq
 from .errors import LimitError
 from .syntax import MAX_DEPTH
 
-#: The most parts (checked nodes and number terms) a schedule may expand to.
-MAX_NODES = 10_000
+#: The most parts (checked nodes and number terms) a schedule may expand to:
+#: about what :data:`~lrdsl.language.syntax.MAX_TOKENS` tokens written out make.
+MAX_NODES = 768
 
 
 def _parts(value: object) -> tuple[object, ...]:

@@ -74,10 +74,8 @@ class ArgumentCompiler(NumberCompiler):
             return value.word
         if kind in (POSITIONS, VALUES):
             assert isinstance(value, CList)
-            items = [
-                self.argument(prim, param._replace(kind=POSITION if kind == POSITIONS else VALUE), i, prev)
-                for i in value.items
-            ]
+            item_param = param._replace(kind=POSITION if kind == POSITIONS else VALUE)
+            items = [self.argument(prim, item_param, i, prev) for i in value.items]
             if kind == POSITIONS:
                 for a, b, item in zip(items, items[1:], value.items[1:]):
                     if b <= a:  # type: ignore[operator]

@@ -29,8 +29,12 @@ if TYPE_CHECKING:
 #: ``MAX_NUMBER_CHARS`` is the lexer's.
 MAX_SOURCE_CHARS = 16 * 1024
 MAX_DEPTH = 128
+#: Tokens (numbers, names, operators, brackets) in one text: every later stage
+#: costs about the same per token, so this bounds compile time (a chain of ~200
+#: segments, or a list of ~500 numbers; real schedules use a few dozen).
+MAX_TOKENS = 1_024
 
-__all__ = ["MAX_DEPTH", "MAX_NUMBER_CHARS", "MAX_SOURCE_CHARS", "describe_expected", "drive", "parse"]
+__all__ = ["MAX_DEPTH", "MAX_NUMBER_CHARS", "MAX_SOURCE_CHARS", "MAX_TOKENS", "describe_expected", "drive", "parse"]
 
 
 def parse(src: str) -> Module:
@@ -83,8 +87,10 @@ def drive(src: str, build: Callable[[str, list[object], Span], object]) -> objec
     stack: list[tuple[int, object, int, int, int]] = [(T.START_STATE, None, 0, 0, 0)]
     prev: _Tok | None = None
     opened: list[_Tok] = []  # brackets not closed yet, for messages and the depth limit
-    for tok in _tokens(src):
+    for count, tok in enumerate(_tokens(src), 1):
         kind = tok.type
+        if count > MAX_TOKENS:
+            raise _too_many_tokens(Span(tok.start, tok.end))
         if kind == "$BAD":
             raise _bad_char(tok, [e[0] for e in stack])
         if kind in _OPENERS:
@@ -162,4 +168,14 @@ def _too_deep(span: Span) -> LimitError:
         code="E0702",
         label="too deep",
         hints=["name parts with bindings: 'a = ...; b = ...; a >> b'"],
+    )
+
+
+def _too_many_tokens(span: Span) -> LimitError:
+    return LimitError(
+        f"the schedule has more than {MAX_TOKENS} tokens (numbers, names, operators); the limit is {MAX_TOKENS}",
+        span,
+        code="E0701",
+        label="the limit is reached here",
+        hints=["a schedule this long is usually generated: use lists (multistep, piecewise) or repeat(...)"],
     )

@@ -13,6 +13,7 @@ operation for operation by ``restart_cycle`` in ``ext/lrdsl_prims.c``.
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
@@ -63,25 +64,37 @@ def restart_table(n: int, t_mul: float, cycles: int | None) -> tuple[list[int], 
     table covers every cycle below the step limit, else ``(BK, LK, jmax)``:
     tail cycle ``j`` (cycle ``K + j``) starts at :func:`tail_start`, and
     ``jmax`` is the last tail cycle (``None``: unbounded)."""
+    S, B, L, tail = _restart_table(n, float(t_mul), cycles)
+    return list(S), list(B), list(L), tail
+
+
+@functools.lru_cache(maxsize=256)
+def _restart_table(
+    n: int, t_mul: float, cycles: int | None
+) -> tuple[tuple[int, ...], tuple[float, ...], tuple[float, ...], Any]:
+    # Exact rationals over a common denominator den**k (t_mul = num/den with den a
+    # power of two): big-integer sums and products, no gcd per step as Fraction does.
     q = Fraction(t_mul)  # exactly the float64 the frameworks use
-    whole = q.denominator == 1
+    num, den = q.numerator, q.denominator
+    whole = den == 1
     S: list[int] = []
     B: list[float] = []
     L: list[float] = []
-    b = Fraction(0)
-    length = Fraction(n)
-    while (cycles is None or len(S) < cycles) and b < STEP_LIMIT and (whole or len(S) < EXACT_CYCLES):
-        S.append(math.ceil(b))
-        B.append(float(b))
-        L.append(float(length))
-        b += length
-        length *= q
-    S.append(math.ceil(b) if b < STEP_LIMIT else STEP_LIMIT)
-    B.append(float(b))
+    bn, ln, d = 0, n, 1  # b = bn/d, length = ln/d
+    while (cycles is None or len(S) < cycles) and bn < STEP_LIMIT * d and (whole or len(S) < EXACT_CYCLES):
+        S.append(-(-bn // d))
+        B.append(bn / d)
+        L.append(ln / d)
+        bn = (bn + ln) * den
+        ln *= num
+        d *= den
+    below = bn < STEP_LIMIT * d
+    S.append(-(-bn // d) if below else STEP_LIMIT)
+    B.append(bn / d)
     tail = None
-    if (cycles is None or cycles > len(L)) and b < STEP_LIMIT:
-        tail = (float(b), float(length), None if cycles is None else cycles - len(L) - 1)
-    return S, B, L, tail
+    if (cycles is None or cycles > len(L)) and below:
+        tail = (bn / d, ln / d, None if cycles is None else cycles - len(L) - 1)
+    return tuple(S), tuple(B), tuple(L), tail
 
 
 def _pow(x: float, y: float) -> float:
@@ -132,6 +145,8 @@ def restarts_length(a: Mapping[str, Any]) -> int | None:
         return a["steps"]
     if a["cycles"] is None:
         return None
+    if a["t_mul"] == 1:  # equal cycles: no table (one entry per cycle would be a memory bomb)
+        return min(a["n"] * a["cycles"], STEP_LIMIT)
     S, B, L, tail = restart_table(a["n"], a["t_mul"], a["cycles"])
     if tail is None:
         end = B[-1] if len(L) == a["cycles"] else math.inf

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-#: The most segments a translation may write (lrdsl's own limit is 10,000 nodes).
-MAX_SEGMENTS = 2_000
+#: The most segments a translation may write (its text must stay within the parser's MAX_TOKENS).
+MAX_SEGMENTS = 200
 
 
 # ---------------------------------------------------------------- numbers and values
