@@ -45,8 +45,18 @@ def load(path: str, key: str | None = None, **kwargs: object) -> Schedule:
     return _load(path, key, **kwargs)
 
 
-def from_torch(scheduler: object, *, group: int = 0, steps: int | None = None) -> str:
-    """The lrdsl text of a ``torch.optim.lr_scheduler`` object; see :mod:`lrdsl.translate`."""
+def load_plan(path: str, key: str | None = None, **kwargs: object) -> Plan:
+    """Compile the plan stored at ``key`` (a mapping hyperparameter -> text, or one
+    text for the lr) in a YAML, TOML or JSON file; see :mod:`lrdsl.tools.config`."""
+    from .tools.config import load_plan as _load_plan
+
+    return _load_plan(path, key, **kwargs)
+
+
+def from_torch(scheduler: object, *, group: int = 0, steps: int | None = None) -> str | dict[str, str]:
+    """The lrdsl text of a ``torch.optim.lr_scheduler`` object, or a plan
+    ``{"lr": ..., "momentum": ...}`` (``"betas[0]"`` for Adam-like optimizers)
+    where it also cycles the momentum; see :mod:`lrdsl.translate`."""
     from .translate import from_torch as _from_torch
 
     return _from_torch(scheduler, group=group, steps=steps)
@@ -95,5 +105,6 @@ __all__ = [
     "from_keras",
     "from_torch",
     "load",
+    "load_plan",
     "parse",
 ]

@@ -103,26 +103,29 @@ def _parser() -> argparse.ArgumentParser:
     version = f"lrdsl {__version__} (backend: {backend()}{'; ' + reason if reason else ''})"
     parser = argparse.ArgumentParser(
         prog="lrdsl",
-        description="Evaluate, check and plot learning-rate schedules written in the lrdsl language.",
+        description="Evaluate, check and plot learning-rate schedules written in the lrdsl language, "
+        "and plans: one schedule per hyperparameter (--config with a plan, or --plan KEY=TEXT ...).",
     )
     parser.add_argument("--version", action="version", version=version)
     parser.set_defaults(command=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_eval(sub).set_defaults(run=_cmd_eval)
-    ck = sub.add_parser("check", help="check a schedule: canonical form, phases and warnings")
+    ck = sub.add_parser("check", help="check a schedule or plan: canonical form, phases and warnings")
     add_context(ck, False)
     ck.set_defaults(run=_cmd_check)
     ex = sub.add_parser("explain", help="the phase table with every parameter resolved")
     add_context(ex, False)
     ex.set_defaults(run=_cmd_explain)
-    pl = sub.add_parser("plot", help="draw schedules to a PNG or SVG file (needs matplotlib)")
+    pl = sub.add_parser(
+        "plot", help="draw schedules (or a plan, one axis each) to a PNG or SVG file (needs matplotlib)"
+    )
     add_context(pl, True, many=True)
     pl.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.png or FILE.svg")
     pl.add_argument("--log", action="store_true", help="log-scale y axis")
     pl.add_argument("--title", help="the title (default: the schedule)")
     pl.set_defaults(run=_cmd_plot)
     cp = sub.add_parser("compare", help="how two schedules differ over steps 0..N-1")
-    add_context(cp, True, many=True)
+    add_context(cp, True, many=True, plans=False)
     cp.set_defaults(run=_cmd_compare)
     add_translate(sub).set_defaults(run=_cmd_translate)
     ls = sub.add_parser("list", help="the primitive catalogue")

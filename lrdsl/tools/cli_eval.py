@@ -1,11 +1,13 @@
 """The ``lrdsl`` commands that evaluate schedules over steps 0..N-1: eval, plot, compare.
 
 ``eval`` prints the values as a table (with a terminal plot), CSV or JSON,
-streamed in chunks by :mod:`lrdsl.tools.report`, and feeds a plateau its
-metric series first (``--metrics``); ``plot`` draws schedules to a PNG or
-SVG file; ``compare`` says where two schedules differ, exit status 1 when
-they do.  A plot's output path is checked before any work, and ``--steps``
-is bounded by :data:`MAX_EVAL_STEPS`.  matplotlib is imported only to draw.
+streamed in chunks by :mod:`lrdsl.tools.report` (a plan: one column and one
+small plot per hyperparameter, by :mod:`lrdsl.tools.plan_report`), and feeds
+a plateau its metric series first (``--metrics``); ``plot`` draws schedules
+to a PNG or SVG file (a plan: one axis per hyperparameter); ``compare`` says
+where two schedules differ, exit status 1 when they do.  A plot's output path
+is checked before any work, and ``--steps`` is bounded by
+:data:`MAX_EVAL_STEPS`.  matplotlib is imported only to draw.
 """
 
 from __future__ import annotations
@@ -13,21 +15,23 @@ from __future__ import annotations
 import sys
 
 from ..language.errors import LimitError, LrdslError
-from .cli_input import Usage, read_metrics, schedule_from
+from ..schedule import Schedule
+from .cli_input import Usage, read_metrics, schedule_from, target_from
 from .cli_output import unicode_ok
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
-    from ..schedule import Schedule
+    from ..plan import Plan
+    from ..reactive import Feedback
 
 #: The most steps ``lrdsl eval`` evaluates in one run (values are streamed in chunks).
 MAX_EVAL_STEPS = 2**40
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """``lrdsl eval``: the learning rate at steps 0..N-1."""
+    """``lrdsl eval``: the learning rate (or each hyperparameter of a plan) at steps 0..N-1."""
     from . import report
 
     n = args.steps
@@ -39,7 +43,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from .plot import check_output
 
         check_output(args.plot)
-    sched = _with_metrics(schedule_from(args), args.metrics, n)
+    target = target_from(args)
+    if not isinstance(target, Schedule):
+        return _eval_plan(args, _plan_with_metrics(target, args.metrics, n), drawing)
+    sched = _with_metrics(target, args.metrics, n)
     plan = report.Steps(n, args.every, args.at)
     if drawing:
         from .plot import plot
@@ -56,6 +63,33 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         report.write_table(out, sched, plan)
         out.write("\n" + report.terminal_plot(sched, n, args.log, ascii_only=ascii_only) + "\n")
+    out.flush()
+    return 0
+
+
+def _eval_plan(args: argparse.Namespace, plan: Plan, drawing: bool) -> int:
+    """``lrdsl eval`` of a plan: one column (and one plot) per hyperparameter."""
+    from . import plan_report
+    from .report import Steps
+
+    n = args.steps
+    plan_report.check_output_names(plan)
+    steps = Steps(n, args.every, args.at)
+    if drawing:
+        from .plot import plot_plan
+
+        plot_plan(plan, n, args.plot, log=args.log)
+    out = sys.stdout
+    ascii_only = not unicode_ok(out)
+    if args.format == "csv":
+        plan_report.write_csv(out, plan, steps)
+    elif args.format == "json":
+        plan_report.write_json(out, plan, steps)
+    elif args.plot == "-":
+        out.write(plan_report.terminal_plots(plan, n, args.log, ascii_only=ascii_only) + "\n")
+    else:
+        plan_report.write_table(out, plan, steps)
+        out.write("\n" + plan_report.terminal_plots(plan, n, args.log, ascii_only=ascii_only) + "\n")
     out.flush()
     return 0
 
@@ -78,6 +112,27 @@ def _with_metrics(sched: Schedule, path: str | None, n: int) -> Schedule:
         if path is not None:
             raise Usage("--metrics is for schedules with plateau(...); this one has none")
         return sched
+    return _fed({"": fb}, path, n)[""]
+
+
+def _plan_with_metrics(plan: Plan, path: str | None, n: int) -> Plan:
+    """A plan whose texts' plateaus have been fed the metric series (every key
+    with a plateau sees the same series)."""
+    from ..plan import Plan, check_domain
+    from ..reactive import Feedback
+
+    feedbacks = {k: fb for k, fb in ((k, Feedback(s)) for k, s in plan.items()) if fb}
+    if not feedbacks:
+        if path is not None:
+            raise Usage("--metrics is for schedules with plateau(...); no text of this plan has one")
+        return plan
+    fed = _fed(feedbacks, path, n)
+    for key, sched in fed.items():
+        check_domain(key, sched)
+    return Plan({k: fed.get(k, s) for k, s in plan.items()})
+
+
+def _fed(feedbacks: dict[str, Feedback], path: str | None, n: int) -> dict[str, Schedule]:
     if path is None:
         raise LrdslError(
             "plateau(...) cuts the lr when a metric stalls, so it needs the metric series",
@@ -85,17 +140,30 @@ def _with_metrics(sched: Schedule, path: str | None, n: int) -> Schedule:
             hints=["pass --metrics FILE: one number per line, line i reported after step i"],
         )
     values = read_metrics(path, n - 1)
+    out = {k: fb.schedule for k, fb in feedbacks.items()}
     for t, value in enumerate(values, 1):
-        sched = fb.report(value, t)
-    return sched
+        for k, fb in feedbacks.items():
+            out[k] = fb.report(value, t)
+    return out
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    """``lrdsl plot``: schedules drawn together to a PNG or SVG file."""
-    from .plot import check_output, plot
+    """``lrdsl plot``: schedules drawn together to a PNG or SVG file, or a
+    plan drawn one axis per hyperparameter."""
+    from .plot import check_output, plot, plot_plan
 
     check_output(args.output)  # a path that cannot be written fails before any work
-    schedules = [schedule_from(args, e) for e in args.exprs]
+    if args.exprs:
+        if args.config is not None or args.plan:
+            raise Usage(f"give EXPRs or {'--config' if args.config is not None else '--plan'}, not both")
+        schedules = [schedule_from(args, e) for e in args.exprs]
+    else:
+        target = target_from(args)
+        if not isinstance(target, Schedule):
+            plot_plan(target, args.steps, args.output, log=args.log, title=args.title)
+            print(f"wrote {args.output}", file=sys.stderr)
+            return 0
+        schedules = [target]
     plot([(s.canonical, s) for s in schedules], args.steps, args.output, log=args.log, title=args.title)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0

@@ -1,10 +1,13 @@
-"""What the ``lrdsl`` command reads: the schedule, its context, the metrics.
+"""What the ``lrdsl`` command reads: the schedule or plan, its context, the metrics.
 
-:func:`schedule_from` turns the parsed arguments into a
-:class:`~lrdsl.Schedule`: the text comes from EXPR itself, stdin ('-'), a
-file ('@FILE') or ``--config FILE --key A.B``, and the command line's
-context (``--base-lr``, ``--total``, ``-D NAME=VALUE``, ...) goes over the
-file's.  :func:`read_metrics` reads a plateau's metric series one line at a
+:func:`target_from` turns the parsed arguments into a
+:class:`~lrdsl.Schedule` or a :class:`~lrdsl.plan.Plan`: a text comes from
+EXPR itself, stdin ('-'), a file ('@FILE') or ``--config FILE --key A.B``; a
+plan from ``--config`` (a plan value there) or from ``--plan KEY=TEXT``
+options, one per hyperparameter.  The command line's context (``--base-lr``,
+``--base KEY=X``, ``--total``, ``-D NAME=VALUE``, ...) goes over the file's;
+in a plan ``-D`` fills the placeholders of every text.
+:func:`schedule_from` is the same for commands that take only schedules.  :func:`read_metrics` reads a plateau's metric series one line at a
 time.  Every read is bounded and every text must be UTF-8; a bad input is an
 :class:`~lrdsl.LrdslError`, a command-line mistake a :class:`Usage`, never a
 traceback.
@@ -20,8 +23,9 @@ from .cli_options import shown
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from typing import BinaryIO
+    from typing import Any, BinaryIO
 
+    from ..plan import Plan
     from ..schedule import Schedule
 
 
@@ -74,52 +78,143 @@ def decode(data: bytes, where: str) -> str:
 
 #: Names ``lrdsl.compile`` takes itself, so no placeholder can be filled by them.
 _RESERVED = ("text", "base_lr", "total_steps", "steps_per_epoch")
+#: ... and ``lrdsl.compile_plan``.
+_PLAN_RESERVED = (*_RESERVED, "bases", "check_domains")
+#: What each of those is on the command line.
+_OPTION = {"base_lr": "--base-lr", "total_steps": "--total", "steps_per_epoch": "--steps-per-epoch", "bases": "--base"}
 
 
-def _defines(items: list[str]) -> dict[str, str]:
+def _defines(items: list[str], reserved: tuple[str, ...] = _RESERVED) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.isidentifier():
             raise Usage(f"-D takes NAME=VALUE, got {shown(item)}")
-        if name in _RESERVED:
-            hint = "--base-lr, --total or --steps-per-epoch" if name != "text" else "another name"
-            raise Usage(f"-D cannot fill a placeholder called {name!r}; use {hint}")
+        if name in reserved:
+            hint = f"use {_OPTION[name]}" if name in _OPTION else "rename the placeholder"
+            raise Usage(f"-D cannot fill a placeholder called {name!r}; {hint}")
         out[name] = value
     return out
+
+
+def _source(args: argparse.Namespace, expr: str | None) -> tuple[str | dict[str, str], dict[str, Any], str]:
+    """The text or plan mapping, the file's context, and where it comes from."""
+    if expr is not None:  # one of several EXPRs
+        return read_expr(expr), {}, ""
+    expr = getattr(args, "expr", None)
+    config = getattr(args, "config", None)
+    items = getattr(args, "plan", None) or []
+    given = [n for n, on in (("EXPR", expr is not None), ("--config", config is not None), ("--plan", items)) if on]
+    if len(given) > 1:
+        raise Usage(f"give {' or '.join(given)}, not {'both' if len(given) == 2 else 'all three'}")
+    if getattr(args, "key", None) is not None and config is None:
+        raise Usage("--key goes with --config")
+    if config is not None:
+        from .config import value_at
+
+        value, context = value_at(config, args.key)
+        return value, context, f"{config}" + (f" at {args.key}" if args.key else "")
+    if items:
+        return _plan_items(items), {}, ""
+    if expr is None:
+        raise Usage("give a schedule: EXPR, '-', '@FILE', --config FILE --key A.B, or a plan with --plan KEY=TEXT")
+    return read_expr(expr), {}, ""
+
+
+def _plan_items(items: list[tuple[str, str]]) -> dict[str, str]:
+    """``--plan KEY=TEXT`` options as a plan mapping (each TEXT may be '@FILE' or '-')."""
+    from ..plan import canonical_key
+    from .config import CONTEXT_KEYS
+
+    out: dict[str, str] = {}
+    if sum(text == "-" for _key, text in items) > 1:
+        raise Usage("--plan reads standard input ('-') for one key at most")
+    for key, text in items:
+        if key in CONTEXT_KEYS:
+            hint = f"use {_OPTION[key]}" if key in _OPTION else "use -D NAME=VALUE"
+            raise Usage(f"--plan {key}=...: {key!r} is the plan's context, not a hyperparameter; {hint}")
+        twice = [k for k in out if canonical_key(k) == canonical_key(key)]
+        if twice:
+            raise Usage(f"--plan names one hyperparameter twice: {twice[0]!r} and {key!r}")
+        out[key] = read_expr(text)
+    return out
+
+
+def _cli_context(args: argparse.Namespace) -> dict[str, Any]:
+    total = args.total if args.total is not None else args.steps
+    return {"base_lr": args.base_lr, "total_steps": total, "steps_per_epoch": args.steps_per_epoch}
+
+
+def _cli_bases(args: argparse.Namespace) -> dict[str, float]:
+    """``--base KEY=X`` options: no hyperparameter twice, the lr not also by --base-lr."""
+    from ..plan import canonical_key
+
+    out: dict[str, float] = {}
+    for key, value in getattr(args, "bases", None) or []:
+        twice = [k for k in out if canonical_key(k) == canonical_key(key)]
+        if twice:
+            raise Usage(f"--base names one hyperparameter twice: {twice[0]!r} and {key!r}")
+        if canonical_key(key) == "lr" and args.base_lr is not None:
+            raise Usage("give --base-lr X or --base lr=X, not both")
+        out[key] = value
+    return out
+
+
+def target_from(args: argparse.Namespace) -> Schedule | Plan:
+    """The schedule or plan the arguments describe, the command line's
+    context over the file's."""
+    value, context, where = _source(args, None)
+    if isinstance(value, str):
+        return _schedule(value, context, where, args)
+    from ..plan import compile_plan
+    from .config import check_bases, merged_context
+
+    bases = _cli_bases(args)
+    check_bases([*bases], value, "--base")
+    if args.base_lr is not None:
+        check_bases(["lr"], value, "--base-lr")
+    kwargs = merged_context(context, {**_cli_context(args), "bases": bases})
+    kwargs.update(_defines(args.define, _PLAN_RESERVED))
+    try:
+        return compile_plan(value, **kwargs)
+    except LrdslError as err:
+        if where:
+            err.hints = (*err.hints, f"the plan comes from {where}")
+        raise
 
 
 def schedule_from(args: argparse.Namespace, expr: str | None = None) -> Schedule:
     """The schedule the arguments describe: EXPR, '-', '@FILE' or --config/--key,
     with the command line's context over the file's."""
+    value, context, where = _source(args, expr)
+    if not isinstance(value, str):
+        raise Usage(f"this command takes one schedule, and the value in {where} is a plan")
+    return _schedule(value, context, where, args)
+
+
+def _schedule(text: str, context: dict[str, Any], where: str, args: argparse.Namespace) -> Schedule:
+    from ..plan import canonical_key
     from ..schedule import compile as compile_schedule
+    from .config import single_context
 
-    context: dict[str, object] = {}
-    where = ""
-    if expr is None:
-        expr = args.expr
-        if getattr(args, "config", None) is not None:
-            if expr is not None:
-                raise Usage("give EXPR or --config, not both")
-            from .config import entry
-
-            text, context = entry(args.config, args.key)
-            where = f"the schedule comes from {args.config}" + (f" at {args.key}" if args.key else "")
-        elif expr is None:
-            raise Usage("give a schedule: EXPR, '-', '@FILE' or --config FILE --key A.B")
-        elif getattr(args, "key", None) is not None:
-            raise Usage("--key goes with --config")
-    if not where and expr is not None:
-        text = read_expr(expr)
-    total = args.total if args.total is not None else args.steps
-    cli = {"base_lr": args.base_lr, "total_steps": total, "steps_per_epoch": args.steps_per_epoch}
+    bases = _cli_bases(args)
+    others = [k for k in bases if canonical_key(k) != "lr"]
+    if others:
+        raise Usage(
+            f"--base {others[0]}=...: the schedule is one text, for the lr;"
+            f" a plan (--plan KEY=TEXT, or a plan in --config) schedules {others[0]}"
+        )
+    context = single_context(context, f"{where}: 'bases'")
+    cli = _cli_context(args)
+    if bases:
+        cli["base_lr"] = next(iter(bases.values()))
     context.update({k: v for k, v in cli.items() if v is not None})
     context.update(_defines(args.define))
     try:
-        return compile_schedule(text, **context)  # type: ignore[arg-type]
+        return compile_schedule(text, **context)
     except LrdslError as err:
         if where:
-            err.hints = (*err.hints, where)
+            err.hints = (*err.hints, f"the schedule comes from {where}")
         raise
 
 

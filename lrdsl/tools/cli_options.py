@@ -21,14 +21,26 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------- the subcommands' options
 
 
-def add_context(p: argparse.ArgumentParser, steps_required: bool, many: bool = False) -> None:
-    """The schedule (EXPR, or EXPRs) and its compile context."""
+def add_context(p: argparse.ArgumentParser, steps_required: bool, many: bool = False, plans: bool = True) -> None:
+    """The schedule (EXPR, or EXPRs) and its compile context; with ``plans``,
+    also ``--config``/``--key``, a plan on the command line (``--plan``) and
+    the other hyperparameters' bases (``--base``)."""
     if many:
-        p.add_argument("exprs", metavar="EXPR", nargs="+", help="schedules to draw together")
+        p.add_argument("exprs", metavar="EXPR", nargs="*" if plans else "+", help="schedules to draw together")
     else:
         p.add_argument("expr", metavar="EXPR", nargs="?", help="the schedule; '-' reads stdin, '@FILE' reads a file")
-        p.add_argument("--config", metavar="FILE", help="read the schedule from a YAML, TOML or JSON file")
-        p.add_argument("--key", metavar="A.B.C", help="where in --config the schedule is")
+    if plans:
+        p.add_argument("--config", metavar="FILE", help="read the schedule or plan from a YAML, TOML or JSON file")
+        p.add_argument("--key", metavar="A.B.C", help="where in --config the schedule or plan is")
+        p.add_argument(
+            "--plan",
+            dest="plan",
+            action="append",
+            default=[],
+            type=plan_item,
+            metavar="KEY=TEXT",
+            help="a plan on the command line: one hyperparameter's schedule (repeatable; TEXT may be '@FILE' or '-')",
+        )
     p.add_argument(
         "--steps",
         type=length,
@@ -37,7 +49,19 @@ def add_context(p: argparse.ArgumentParser, steps_required: bool, many: bool = F
         help="steps 0..N-1; N is also the total steps unless --total is given",
     )
     p.add_argument("--total", type=length, metavar="T", help="total steps for %% lengths and elastic segments")
-    p.add_argument("--base-lr", type=number, default=None, metavar="X", help="what 'base' means (default 1.0)")
+    p.add_argument(
+        "--base-lr", type=number, default=None, metavar="X", help="what 'base' means in the lr's text (default 1.0)"
+    )
+    if plans:
+        p.add_argument(
+            "--base",
+            dest="bases",
+            action="append",
+            default=[],
+            type=base_item,
+            metavar="KEY=X",
+            help="what 'base' means in a plan's KEY schedule (default 1.0; repeatable)",
+        )
     p.add_argument("--steps-per-epoch", type=length, metavar="K", help="steps per epoch, for 'ep' lengths")
     p.add_argument(
         "-D",
@@ -45,13 +69,13 @@ def add_context(p: argparse.ArgumentParser, steps_required: bool, many: bool = F
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="fill the placeholder $NAME (repeatable)",
+        help="fill the placeholder $NAME (repeatable; in a plan, in every text)",
     )
 
 
 def add_eval(sub: Any) -> argparse.ArgumentParser:
     """The ``eval`` subcommand and its options (the caller sets its run function)."""
-    ev = sub.add_parser("eval", help="print the learning rate at steps 0..N-1")
+    ev = sub.add_parser("eval", help="print the learning rate (or a plan's every hyperparameter) at steps 0..N-1")
     add_context(ev, True)
     ev.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
     ev.add_argument("--every", type=stride, metavar="K", help="only every K-th step (0, K, 2K, ...)")
@@ -176,6 +200,46 @@ def number(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {shown(text)}")
     return value
+
+
+def _hyperparameter(key: str, option: str, text: str) -> str:
+    import argparse
+
+    from ..language.errors import LrdslError
+    from ..plan import check_key
+
+    try:
+        return check_key(key)
+    except LrdslError:
+        raise argparse.ArgumentTypeError(
+            f"{option} takes KEY=..., KEY a hyperparameter such as lr, momentum or betas[0]; got {shown(text)}"
+        ) from None
+
+
+def plan_item(text: str) -> tuple[str, str]:
+    """--plan KEY=TEXT: one hyperparameter's schedule text (or '@FILE', '-')."""
+    key, sep, value = text.partition("=")
+    if not sep:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"expected KEY=TEXT such as momentum='const(0.9)', got {shown(text)}")
+    return _hyperparameter(key.strip(), "--plan", text), value
+
+
+def base_item(text: str) -> tuple[str, float]:
+    """--base KEY=X: what 'base' means in the KEY schedule, a finite number >= 0."""
+    import argparse
+
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=X such as momentum=0.9, got {shown(text)} (the lr's base is also --base-lr X)"
+        )
+    key = _hyperparameter(key.strip(), "--base", text)
+    try:
+        return key, number(value)
+    except argparse.ArgumentTypeError as err:
+        raise argparse.ArgumentTypeError(f"{key}: {err}") from None
 
 
 def shown(text: object) -> str:

@@ -1,17 +1,29 @@
-"""Schedules in configuration files (YAML, TOML, JSON).
+"""Schedules and plans in configuration files (YAML, TOML, JSON).
 
     optim:
       schedule: |
         # warm up, then anneal
         warmup(5%) >> cosine(95%, min=1e-5)
+      plan:                      # one schedule per hyperparameter
+        lr: one_cycle(10k, max=0.1)
+        momentum: one_cycle(10k, start=0.95, peak=0.85, end=0.95)
+        weight_decay: linear(10k, start=5e-4, end=5e-3)
 
-``lrdsl.load("train.yaml", "optim.schedule", total_steps=10_000)`` compiles it;
-``lrdsl eval --config train.yaml --key optim.schedule --steps 10000`` prints it.
-The value at the key is the schedule text, or a mapping with ``schedule`` and
-any of ``base_lr``, ``total_steps``, ``steps_per_epoch`` and ``placeholders``
-(keyword arguments given to :func:`load` win over the file).  The format comes
-from the file's extension; YAML needs PyYAML (``pip install lrdsl[yaml]``), TOML
-uses the standard library.
+``lrdsl.load("train.yaml", "optim.schedule", total_steps=10_000)`` compiles a
+schedule and ``lrdsl.load_plan("train.yaml", "optim.plan")`` a plan;
+``lrdsl eval --config train.yaml --key optim.plan --steps 10000`` prints either.
+The value at the key is one of:
+
+- a schedule text;
+- a plan: a mapping from hyperparameter name to schedule text, with no
+  ``schedule`` key (the compile context cannot sit among its hyperparameters);
+- a mapping with ``schedule`` (a text or a plan) and any of ``base_lr``,
+  ``bases`` (hyperparameter name -> number: what ``base`` means in each text),
+  ``total_steps``, ``steps_per_epoch`` and ``placeholders``.
+
+Keyword arguments given to :func:`load` or :func:`load_plan` win over the
+file.  The format comes from the file's extension; YAML needs PyYAML (``pip
+install lrdsl[yaml]``), TOML uses the standard library.
 
 Input is untrusted, so it is read bounded: at most
 :data:`~lrdsl.language.domain.MAX_CONFIG_BYTES` of a config file (more is E0701, found
@@ -24,111 +36,48 @@ document of the wrong shape is E0901.  :func:`read_limited` and
 from __future__ import annotations
 
 import os
-import stat
-import sys
 from pathlib import Path
 
 from ..language.domain import MAX_CONFIG_BYTES
-from ..language.errors import LimitError, LrdslError, did_you_mean
+from ..language.errors import LrdslError, did_you_mean
+from .bounded import error as _error
+from .bounded import open_input, read_limited, shown, too_large
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, BinaryIO
+    from typing import Any
 
+    from ..plan import Plan
     from ..schedule import Schedule
 
 _CONTEXT = ("base_lr", "total_steps", "steps_per_epoch")
+#: Keys of the ``schedule:`` form that are not hyperparameters: never plan keys.
+CONTEXT_KEYS = (*_CONTEXT, "bases", "placeholders")
 #: Names a placeholder cannot have when it is filled by keyword (``compile``'s own).
 _RESERVED = ("text", *_CONTEXT)
-_SHOWN = 60  # characters of a path or value quoted back in a message
+#: ... and when a plan is compiled (``compile_plan``'s own).
+PLAN_RESERVED = (*_RESERVED, "bases", "check_domains")
+#: The ``schedule:`` form, shown when a plan mixes in its context.
+_SCHEDULE_FORM = (
+    "put the plan under 'schedule' and the context beside it, e.g. "
+    "{schedule: {lr: '...', momentum: '...'}, total_steps: 10000, bases: {momentum: 0.9}}"
+)
+_SHAPES = "give a schedule text, a plan (hyperparameter name -> text), or a mapping with 'schedule' and optional " + (
+    "base_lr, bases, total_steps, steps_per_epoch, placeholders"
+)
 
-
-def _error(message: str, *hints: str) -> LrdslError:
-    return LrdslError(message, code="E0901", hints=hints)
-
-
-def shown(text: object, limit: int = _SHOWN) -> str:
-    """``repr(str(text))``, cut to about ``limit`` characters, for messages."""
-    s = str(text)
-    if len(s) > limit:
-        s = s[: limit - 3] + "..."
-    return repr(s)
-
-
-# ---------------------------------------------------------------- bounded reading
-
-
-def open_input(path: str | os.PathLike[str]) -> BinaryIO:
-    """``path`` opened for reading in binary mode, or an :class:`LrdslError` (E0901).
-
-    A directory is refused.  A FIFO or a device is opened without blocking (a
-    FIFO with no writer would block ``open`` for ever) and then read as usual,
-    so ``@<(cmd)`` and ``/dev/stdin`` work and a FIFO nobody writes reads as
-    empty."""
-    name = os.fspath(path)
-    try:
-        mode = os.stat(name).st_mode
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(21, "Is a directory")
-        special = not stat.S_ISREG(mode)
-        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-        if special:
-            flags |= getattr(os, "O_NONBLOCK", 0)
-        fd = os.open(name, flags)
-        try:
-            if special and hasattr(os, "O_NONBLOCK"):
-                os.set_blocking(fd, True)
-            return os.fdopen(fd, "rb")
-        except BaseException:
-            os.close(fd)
-            raise
-    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
-        reason = getattr(err, "strerror", None) or str(err)
-        raise _error(f"cannot read {shown(name)}: {reason}") from None
-
-
-def too_large(where: str, limit: int, what: str) -> LimitError:
-    return LimitError(f"{where} is larger than {_size(limit)}, the most lrdsl reads for {what}", code="E0701")
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= scale and n % scale == 0:
-            return f"{n // scale} {unit}"
-    return f"{n} bytes"
-
-
-def read_limited(path: str | os.PathLike[str], limit: int, what: str = "a file", *, stdin: bool = False) -> bytes:
-    """The bytes of ``path`` (with ``stdin``, ``"-"`` is standard input), reading
-    at most ``limit + 1`` of them: more than ``limit`` is a :class:`LimitError`
-    (E0701), a file that cannot be read an :class:`LrdslError` (E0901)."""
-    name = os.fspath(path)
-    if stdin and name == "-":
-        return _read_stdin(limit, what)
-    with open_input(name) as fh:
-        try:
-            st = os.fstat(fh.fileno())
-            if stat.S_ISREG(st.st_mode) and st.st_size > limit:  # too large before reading any of it
-                raise too_large(shown(name), limit, what)
-            data = fh.read(limit + 1)
-        except OSError as err:
-            raise _error(f"cannot read {shown(name)}: {err.strerror or err}") from None
-    if len(data) > limit:
-        raise too_large(shown(name), limit, what)
-    return data
-
-
-def _read_stdin(limit: int, what: str) -> bytes:
-    stream = getattr(sys.stdin, "buffer", None)
-    if stream is None:
-        raise _error("cannot read standard input: there is none")
-    try:
-        data: bytes = stream.read(limit + 1)
-    except (OSError, ValueError) as err:
-        raise _error(f"cannot read standard input: {getattr(err, 'strerror', None) or err}") from None
-    if len(data) > limit:
-        raise too_large("standard input", limit, what)
-    return data
+__all__ = [
+    "entry",
+    "load",
+    "load_plan",
+    "lookup",
+    "open_input",
+    "read",
+    "read_limited",
+    "shown",
+    "too_large",
+    "value_at",
+]
 
 
 # ---------------------------------------------------------------- documents
@@ -214,24 +163,157 @@ def _child(node: Any, part: str) -> tuple[bool, Any]:
     return False, None
 
 
-def entry(path: str | Path, key: str | None = None) -> tuple[str, dict[str, Any]]:
-    """The schedule text at ``key`` and the compile context stored beside it."""
+def value_at(path: str | Path, key: str | None = None) -> tuple[str | dict[str, str], dict[str, Any]]:
+    """The schedule text or plan mapping at ``key``, and the compile context
+    stored beside it (``bases`` as a mapping when given)."""
     value = lookup(read(path), key, path)
+    where = shown(path)
     at = f"the value at {shown(key)}" if key else "the document"
     if isinstance(value, str):
         return value, {}
     if isinstance(value, dict) and "schedule" in value:
-        if not isinstance(value["schedule"], str):
+        inner = value["schedule"]
+        if isinstance(inner, dict):
+            body: str | dict[str, str] = _plan(inner, where, f"'schedule' in {at}")
+        elif isinstance(inner, str):
+            body = inner
+        else:
             raise _error(
-                f"{shown(path)}: 'schedule' in {at} is a {type(value['schedule']).__name__}, not the schedule text"
+                f"{where}: 'schedule' in {at} is a {_kind(inner)}, not the schedule text",
+                "'schedule' is a text, or a plan: a mapping from hyperparameter name to text",
             )
         context: dict[str, Any] = {k: value[k] for k in _CONTEXT if value.get(k) is not None}
-        context.update(_placeholders(value.get("placeholders"), shown(path), at))
-        return value["schedule"], context
-    raise _error(
-        f"{shown(path)}: {at} is a {type(value).__name__}, not a schedule",
-        "give the schedule text, or a mapping with 'schedule' and optional base_lr, total_steps, steps_per_epoch, placeholders",
-    )
+        context.update(_placeholders(value.get("placeholders"), where, at))
+        bases = _bases(value.get("bases"), where, at)
+        if bases:
+            if "base_lr" in context and any(canonical(k) == "lr" for k in bases):
+                raise _error(f"{where}: {at} gives the lr's base twice, as base_lr and in bases", "keep one of them")
+            context["bases"] = bases
+        if isinstance(body, dict):
+            names = [*bases, *(["lr"] if "base_lr" in context else [])]
+            check_bases(names, body, f"{where}: {'base_lr' if 'base_lr' in context else 'bases'} in {at}")
+        return body, context
+    if isinstance(value, dict):
+        return _plan(value, where, at), {}
+    raise _error(f"{where}: {at} is a {_kind(value)}, not a schedule", _SHAPES)
+
+
+def check_bases(names: list[str], plan: dict[str, str], where: str) -> None:
+    """E0207 when a base is given for a hyperparameter the plan does not schedule."""
+    keys = {canonical(k) for k in plan}
+    for name in names:
+        if canonical(name) not in keys:
+            raise LrdslError(
+                f"{where} gives a base for {name!r}, which the plan does not schedule (it schedules {', '.join(plan)})",
+                code="E0207",
+                hints=did_you_mean(name, list(plan)),
+            )
+
+
+def _kind(value: object) -> str:
+    return "null (empty)" if value is None else type(value).__name__
+
+
+def canonical(key: str) -> str:
+    """The one name of a hyperparameter (:func:`lrdsl.plan.canonical_key`)."""
+    from ..plan import canonical_key
+
+    return canonical_key(key)
+
+
+def _plan(value: dict[Any, Any], where: str, at: str) -> dict[str, str]:
+    """A plan mapping from a config: hyperparameter names to schedule texts."""
+    from ..plan import check_key
+
+    if not value:
+        raise _error(
+            f"{where}: {at} is an empty mapping, not a schedule or a plan",
+            "a plan maps hyperparameter names to schedule texts: {lr: 'cosine(100)', momentum: 'const(0.9)'}",
+        )
+    mixed = [k for k in value if k in CONTEXT_KEYS]
+    if mixed:
+        raise _error(
+            f"{where}: {at} is a plan, and {mixed[0]!r} in it is the plan's context, not a hyperparameter",
+            _SCHEDULE_FORM,
+        )
+    for k, v in value.items():
+        check_key(k, f"{where}: {at}")
+        if not isinstance(v, str):
+            raise _error(
+                f"{where}: {at} has no 'schedule', so it is a plan, whose values are schedule texts;"
+                f" {shown(k)} is a {_kind(v)}",
+                "a plan maps hyperparameter names to texts: {lr: 'cosine(100)', momentum: 'const(0.9)'}; "
+                "one schedule is a text, or a mapping with 'schedule'",
+            )
+    return dict(value)
+
+
+def _bases(value: Any, where: str, at: str) -> dict[str, float]:
+    """A config's ``bases`` mapping: hyperparameter name -> number."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _error(
+            f"{where}: 'bases' in {at} must be a mapping from hyperparameter name to number, not a {_kind(value)}"
+        )
+    for k, v in value.items():
+        if not isinstance(k, str):
+            raise _error(f"{where}: 'bases' in {at} names hyperparameters like 'momentum', not {shown(k)}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise _error(f"{where}: 'bases' in {at} gives {shown(k)} a {_kind(v)}, not a number")
+    return dict(value)
+
+
+def entry(path: str | Path, key: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The schedule text at ``key`` and the compile context stored beside it
+    (a plan there is an error pointing to :func:`load_plan`)."""
+    value, context = value_at(path, key)
+    at = f"the value at {shown(key)}" if key else "the document"
+    if not isinstance(value, str):
+        raise _error(
+            f"{shown(path)}: {at} is a plan ({', '.join(value)}), not one schedule",
+            "lrdsl.load_plan(path, key) compiles a plan; lrdsl.load compiles one schedule",
+        )
+    return value, single_context(context, f"{shown(path)}: 'bases' in {at}")
+
+
+def single_context(context: dict[str, Any], where: str) -> dict[str, Any]:
+    """``context`` for one (lr) schedule: a ``bases`` entry for the lr becomes
+    ``base_lr``; one for another hyperparameter is an error (E0901)."""
+    out = dict(context)
+    for k, v in out.pop("bases", {}).items():
+        if canonical(k) != "lr":
+            raise _error(
+                f"{where} names {k!r}, but the schedule is one text, for the lr",
+                "a plan (hyperparameter name -> text) schedules other hyperparameters: see lrdsl.load_plan",
+            )
+        out["base_lr"] = v
+    return out
+
+
+def merged_context(context: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``compile_plan``'s keyword arguments: the file's ``context`` with
+    ``overrides`` over it (``None`` values ignored), every base in ``bases``."""
+    out = {k: v for k, v in context.items() if k not in ("bases", "base_lr")}
+    bases: dict[str, float] = {}
+
+    def put(key: str, base: float) -> None:
+        for old in [k for k in bases if canonical(k) == canonical(key)]:
+            del bases[old]
+        bases[key] = base
+
+    for key, base in context.get("bases", {}).items():
+        put(key, base)
+    if context.get("base_lr") is not None:
+        put("lr", context["base_lr"])
+    given = {k: v for k, v in overrides.items() if v is not None}
+    for key, base in (given.pop("bases", None) or {}).items():
+        put(key, base)
+    if "base_lr" in given:
+        put("lr", given.pop("base_lr"))
+    out.update(given)
+    out["bases"] = bases
+    return out
 
 
 def _placeholders(value: Any, where: str, at: str) -> dict[str, Any]:
@@ -243,10 +325,10 @@ def _placeholders(value: Any, where: str, at: str) -> dict[str, Any]:
     for name in value:
         if not isinstance(name, str) or not name.isidentifier():
             raise _error(f"{where}: placeholder names in {at} are names like 'n' or 'peak', not {shown(name)}")
-        if name in _RESERVED:
+        if name in PLAN_RESERVED:
             raise _error(
                 f"{where}: a placeholder in {at} cannot be called {name!r}",
-                f"{', '.join(_RESERVED)} are names of the compile call; rename the placeholder",
+                f"{', '.join(PLAN_RESERVED)} are names of the compile call; rename the placeholder",
             )
     return dict(value)
 
@@ -258,3 +340,17 @@ def load(path: str | Path, key: str | None = None, **kwargs: Any) -> Schedule:
     text, context = entry(path, key)
     context.update({k: v for k, v in kwargs.items() if v is not None})
     return compile_schedule(text, **context)
+
+
+def load_plan(path: str | Path, key: str | None = None, **kwargs: Any) -> Plan:
+    """Compile the plan stored at ``key`` in a YAML, TOML or JSON file (a plain
+    schedule text there is the plan ``{"lr": text}``).
+
+    ``kwargs`` are :func:`lrdsl.plan.compile_plan`'s (``bases``, ``base_lr``,
+    ``total_steps``, ``steps_per_epoch``, ``check_domains``, placeholders) and
+    win over the file's context; ``bases`` is merged key by key."""
+    from ..plan import compile_plan
+
+    value, context = value_at(path, key)
+    plan = {"lr": value} if isinstance(value, str) else value
+    return compile_plan(plan, **merged_context(context, kwargs))

@@ -3,7 +3,8 @@ lrdsl[plot]``), imported only here.
 
 ``plot([(label, schedule), ...], steps, path)`` draws each schedule over steps
 ``0..steps-1``, shades and labels the phases of the first one, and writes the
-file (format from the extension).  Long schedules are drawn from an even sample
+file (format from the extension); ``plot_plan(plan, steps, path)`` draws a
+plan, one axis per hyperparameter, stacked on a shared step axis.  Long schedules are drawn from an even sample
 that keeps every phase boundary, so a plot of 10**9 steps costs what a plot of
 10**5 does.
 """
@@ -16,6 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ..plan import Plan
     from ..schedule import Schedule
 
 #: Steps drawn per curve at most (more are sampled evenly, boundaries kept).
@@ -81,6 +83,49 @@ def plot(
     The figure is drawn in memory and then written: a path that cannot be
     written is an :class:`LrdslError` (E0901), found before any drawing."""
     suffix = check_output(path)
+    plt = _pyplot()
+    _write(plt, _figure(plt, items, steps, log, title), path, suffix)
+
+
+def plot_plan(plan: Plan, steps: int, path: str, *, log: bool = False, title: str | None = None) -> None:
+    """Write a plot of a plan to ``path``: one axis per hyperparameter, stacked
+    and sharing the step axis, each with its key's phases shaded."""
+    suffix = check_output(path)
+    plt = _pyplot()
+    _write(plt, plan_figure(plan, steps, log=log, title=title), path, suffix)
+
+
+def plan_figure(plan: Plan, steps: int, *, log: bool = False, title: str | None = None):  # type: ignore[no-untyped-def]
+    """The matplotlib figure :func:`plot_plan` writes (the caller closes it):
+    ``fig.axes`` holds one axis per key, in the plan's order."""
+    import numpy as np
+
+    from ..plan import canonical_key
+    from .report import values
+
+    plt = _pyplot()
+    items = plan.items()
+    xs = _steps([s for _, s in items], steps)
+    style = "steps-post" if len(xs) == steps else "default"
+    fig, axes = plt.subplots(len(items), 1, sharex=True, squeeze=False, figsize=(8, 1.0 + 2.2 * len(items)), dpi=100)
+    for ax, (key, sched) in zip(axes[:, 0], items):
+        _shade(ax, sched, steps, log)
+        ys = np.asarray(values(sched, xs))
+        if log:
+            ys = np.where(ys > 0, ys, np.nan)
+        ax.plot(xs, ys, linewidth=1.6, drawstyle=style, solid_joinstyle="round")
+        ax.set_ylabel(_literal(key))
+        ax.set_title(_literal(f"{key}: {sched.canonical}"), fontsize=8, loc="left")
+        _style(ax, log, zero=canonical_key(key) == "lr")  # others: the axis fits the curve
+    axes[-1, 0].set_xlim(0, max(1, steps - 1))
+    axes[-1, 0].set_xlabel("step")
+    if title:
+        fig.suptitle(_literal(title), fontsize=9, x=0.01, ha="left")
+    fig.tight_layout()
+    return fig
+
+
+def _pyplot():  # type: ignore[no-untyped-def]
     try:
         import matplotlib
     except ImportError:
@@ -89,7 +134,10 @@ def plot(
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = _figure(plt, items, steps, log, title)
+    return plt
+
+
+def _write(plt, fig, path: str, suffix: str) -> None:  # type: ignore[no-untyped-def]
     import io
 
     buffer = io.BytesIO()
@@ -103,6 +151,20 @@ def plot(
     except (OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or str(err)
         raise LrdslError(f"cannot write the plot to {_shown(path)}: {reason}", code="E0901") from None
+
+
+def _style(ax, log: bool, zero: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """Log or linear y axis (from 0 when ``zero``), grid, no top or right spine."""
+    if log:
+        ax.set_yscale("log")
+    else:
+        from matplotlib.ticker import FuncFormatter
+
+        if zero:
+            ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.grid(True, linewidth=0.4, alpha=0.5)
+    ax.spines[["top", "right"]].set_visible(False)
 
 
 def _figure(plt, items: Sequence[tuple[str, Schedule]], steps: int, log: bool, title: str | None):  # type: ignore[no-untyped-def]
@@ -125,15 +187,7 @@ def _figure(plt, items: Sequence[tuple[str, Schedule]], steps: int, log: bool, t
     ax.set_xlim(0, max(1, steps - 1))
     ax.set_xlabel("step")
     ax.set_ylabel("learning rate")
-    if log:
-        ax.set_yscale("log")
-    else:
-        from matplotlib.ticker import FuncFormatter
-
-        ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
-    ax.grid(True, linewidth=0.4, alpha=0.5)
-    ax.spines[["top", "right"]].set_visible(False)
+    _style(ax, log)
     if len(items) > 1:  # below the axes, where no curve runs
         ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncol=1)
     heading = title if title is not None else (items[0][0] if len(items) == 1 else "")

@@ -91,8 +91,9 @@ def write_json(out: TextIO, sched: Schedule, plan: Steps) -> None:
     out.write("]}\n")
 
 
-def table_steps(sched: Schedule, plan: Steps) -> tuple[list[int], bool]:
-    """The steps the table shows and whether that is a sample."""
+def table_steps(sched: Schedule | Sequence[Schedule], plan: Steps) -> tuple[list[int], bool]:
+    """The steps the table shows and whether that is a sample (the phase
+    boundaries of every schedule given are kept)."""
     if plan.count <= TABLE_ROWS:
         return [t for chunk in plan.chunks() for t in chunk], False
     if plan.at is not None:
@@ -101,11 +102,15 @@ def table_steps(sched: Schedule, plan: Steps) -> tuple[list[int], bool]:
     last = (plan.count - 1) * plan.every
     picks = {round(i * (plan.count - 1) / (TABLE_ROWS - 1)) * plan.every for i in range(TABLE_ROWS)}
     if plan.every == 1:
-        for phase in sched.phases:
+        for phase in (ph for one in _each(sched) for ph in one.phases):
             for s in (phase.start - 1, phase.start):
                 if 0 <= s <= last:
                     picks.add(s)
     return sorted(picks), True
+
+
+def _each(sched: Schedule | Sequence[Schedule]) -> Sequence[Schedule]:
+    return sched if isinstance(sched, (list, tuple)) else [sched]  # type: ignore[list-item]
 
 
 def write_table(out: TextIO, sched: Schedule, plan: Steps) -> None:
@@ -120,20 +125,20 @@ def write_table(out: TextIO, sched: Schedule, plan: Steps) -> None:
         )
 
 
-def terminal_plot(sched: Schedule, n: int, log: bool, *, ascii_only: bool = False) -> str:
-    """A braille chart of steps 0..n-1, min/max preserving when n is large
-    (ASCII characters only when ``ascii_only``)."""
+def terminal_plot(sched: Schedule, n: int, log: bool, *, ascii_only: bool = False, height: int = 10) -> str:
+    """A braille chart of steps 0..n-1, ``height`` rows, min/max preserving
+    when n is large (ASCII characters only when ``ascii_only``)."""
     from .termplot import braille
 
     if n <= 4096:
-        return braille(values(sched, range(n)), log=log, ascii_only=ascii_only)
+        return braille(values(sched, range(n)), log=log, ascii_only=ascii_only, height=height)
     cols = 120
     samples: list[int] = []
     for c in range(cols):
         lo = c * n // cols
         hi = max(lo + 1, (c + 1) * n // cols)
         samples.extend(range(lo, hi, max(1, (hi - lo) // 64)))
-    return braille(values(sched, samples), first_step=0, last_step=n - 1, log=log, ascii_only=ascii_only)
+    return braille(values(sched, samples), first_step=0, last_step=n - 1, log=log, ascii_only=ascii_only, height=height)
 
 
 # ---------------------------------------------------------------- phases and explain
@@ -203,10 +208,13 @@ def _short(value: object) -> str:
     return str(value)
 
 
-def explain_text(sched: Schedule, rich: bool) -> str | None:
-    """The explain table as plain text, or ``None`` after printing it with rich."""
+def explain_text(sched: Schedule, rich: bool, name: str = "lr", title: str | None = None) -> str | None:
+    """The explain table as plain text, or ``None`` after printing it with rich
+    (``name``: what the values are; ``title``: the heading, the canonical form by default)."""
     rows = explain_rows(sched)
     header = ["start", "end", "segment", "resolved", "lr at start", "lr at end", "min", "max"]
+    shown = {h: h.replace("lr", name, 1) if h.startswith("lr ") else h for h in header}
+    heading = sched.canonical if title is None else title
 
     def cell(row: dict[str, Any], key: str) -> str:
         v = row[key]
@@ -218,22 +226,21 @@ def explain_text(sched: Schedule, rich: bool) -> str | None:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=sched.canonical)
+        table = Table(title=heading)
         for h in header:
-            table.add_column(h, justify="left" if h in ("segment", "resolved") else "right")
+            table.add_column(shown[h], justify="left" if h in ("segment", "resolved") else "right")
         for row in rows:
             table.add_row(*(cell(row, h) for h in header))
         Console().print(table)
         return None
-    lines = [sched.canonical, ""]
+    lines = [heading, ""]
     for row in rows:
         end = "inf" if row["end"] is None else row["end"]
         lines.append(f"[{row['start']}, {end})  {row['segment']}")
         lines.append(f"    {row['primitive']}: {row['resolved']}")
         lines.append(
-            "    lr {} -> {}, min {}, max {}".format(
-                *(cell(row, k) for k in ("lr at start", "lr at end", "min", "max"))
-            )
+            f"    {name} "
+            + "{} -> {}, min {}, max {}".format(*(cell(row, k) for k in ("lr at start", "lr at end", "min", "max")))
         )
     return "\n".join(lines)
 
