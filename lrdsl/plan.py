@@ -218,13 +218,19 @@ def compile_plan(
     base_lr: float | None = None,
     total_steps: int | None = None,
     steps_per_epoch: int | None = None,
+    tokens_per_step: int | None = None,
+    samples_per_step: int | None = None,
+    total_tokens: int | None = None,
+    total_samples: int | None = None,
+    clock: str = "steps",
     check_domains: bool = True,
-    **placeholders: object,
+    **placeholders: Any,
 ) -> Plan:
     """Compile a plan: a mapping from hyperparameter name to schedule text.
 
     ``bases`` gives what ``base`` means in each key's text (default 1.0, so
-    values read as factors); ``base_lr`` is ``bases["lr"]``.  The context and
+    values read as factors); ``base_lr`` is ``bases["lr"]``.  The context (as
+    :func:`lrdsl.compile` takes it, clocks included) and
     the placeholders are shared by every text; a placeholder need only be used
     by one of them.  Each key's values must stay in its domain
     (:func:`domain_of`) unless ``check_domains=False``.  Raises
@@ -271,6 +277,11 @@ def compile_plan(
                     base_lr=base,
                     total_steps=total_steps,
                     steps_per_epoch=steps_per_epoch,
+                    tokens_per_step=tokens_per_step,
+                    samples_per_step=samples_per_step,
+                    total_tokens=total_tokens,
+                    total_samples=total_samples,
+                    clock=clock,
                     **{k: v for k, v in placeholders.items() if k in names},
                 )
             else:

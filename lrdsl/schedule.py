@@ -17,7 +17,7 @@ from .backends.ops import ScalarOps
 from .backends.reference import evaluate
 from .emit import emitter
 from .language.check import check
-from .language.compiler import compile_program, make_context
+from .language.compiler import compile_program, context_of, make_context
 from .language.domain import MAX_STEP, STEP_LIMIT, check_step, out_of_domain
 from .language.errors import LrdslError
 from .language.ir import Phase, Program
@@ -47,13 +47,23 @@ def compile(  # noqa: A001 - the public name the brief fixes
     base_lr: float | None = None,
     total_steps: int | None = None,
     steps_per_epoch: int | None = None,
+    tokens_per_step: int | None = None,
+    samples_per_step: int | None = None,
+    total_tokens: int | None = None,
+    total_samples: int | None = None,
+    clock: str = "steps",
     **placeholders: object,
 ) -> Schedule:
     """Compile a schedule text (or a parsed :class:`~lrdsl.language.ast.Module`).
 
     ``base_lr`` is what ``base`` means (default 1.0, so values read as factors);
     ``total_steps`` resolves ``%`` lengths and elastic segments;
-    ``steps_per_epoch`` resolves ``ep`` lengths; keyword arguments fill
+    ``steps_per_epoch`` resolves ``ep`` lengths; ``tokens_per_step`` and
+    ``samples_per_step`` resolve ``tok`` and ``sp`` lengths, and
+    ``total_tokens``/``total_samples`` give the total in those units.  With
+    ``clock="tokens"`` (or ``"samples"``) the schedule's time is the count
+    consumed: it is evaluated at a token count, ``tok`` lengths are exact and a
+    length in steps needs ``tokens_per_step``.  Keyword arguments fill
     ``$placeholders``.  Raises :class:`~lrdsl.errors.LrdslError`.
     """
     from .language.ast import Module
@@ -70,7 +80,16 @@ def compile(  # noqa: A001 - the public name the brief fixes
             code="E0305",
         )
     try:
-        ctx = make_context(base_lr, total_steps, steps_per_epoch)
+        ctx = make_context(
+            base_lr,
+            total_steps,
+            steps_per_epoch,
+            clock=clock,
+            tokens_per_step=tokens_per_step,
+            samples_per_step=samples_per_step,
+            total_tokens=total_tokens,
+            total_samples=total_samples,
+        )
         checked = check(module, placeholders)
         program = compile_program(checked, ctx, source)
     except LrdslError as err:
@@ -118,6 +137,26 @@ class Schedule:
         return self.program.steps_per_epoch
 
     @property
+    def clock(self) -> str:
+        """What the schedule's time counts: ``"steps"``, ``"tokens"`` or ``"samples"``."""
+        return self.program.clock[0]
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """The compile's keyword arguments besides the base and the placeholders."""
+        clock, tps, sps = self.program.clock
+        total = self.program.total_steps
+        out: dict[str, Any] = {"total_steps": total, "steps_per_epoch": self.steps_per_epoch}
+        if clock != "steps":
+            out.update(total_steps=None, clock=clock)
+            out["total_" + clock] = total
+        if tps is not None:
+            out["tokens_per_step"] = tps
+        if sps is not None:
+            out["samples_per_step"] = sps
+        return out
+
+    @property
     def canonical(self) -> str:
         """The canonical text: parses back to an equal AST and the same values."""
         return to_text(self.ast)
@@ -127,10 +166,7 @@ class Schedule:
 
     def __repr__(self) -> str:
         ctx = [f"base_lr={self.base_lr!r}"]
-        if self.total_steps is not None:
-            ctx.append(f"total_steps={self.total_steps}")
-        if self.steps_per_epoch is not None:
-            ctx.append(f"steps_per_epoch={self.steps_per_epoch}")
+        ctx += [f"{k}={v!r}" for k, v in self.context.items() if v is not None]
         return f"lrdsl.compile({self.canonical!r}, {', '.join(ctx)})"
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -139,11 +175,7 @@ class Schedule:
 
     def to_torch(self, optimizer: Any, **kwargs: Any) -> Any:
         """A :class:`lrdsl.torch.DSLScheduler` for ``optimizer`` (imports torch)."""
-        ctx: dict[str, Any] = {
-            "total_steps": self.total_steps,
-            "steps_per_epoch": self.steps_per_epoch,
-            **self.placeholders,
-        }
+        ctx: dict[str, Any] = {**self.context, **self.placeholders}
         ctx.update(kwargs)
         return emitter("torch").DSLScheduler(optimizer, self.source, **ctx)
 
@@ -159,7 +191,7 @@ class Schedule:
         """The same schedule text compiled for another ``base`` (e.g. a param group's lr)."""
         if base_lr == self.base_lr:
             return self
-        ctx = make_context(base_lr, self.total_steps, self.steps_per_epoch)
+        ctx = context_of(self.program, base_lr)
         try:
             program = compile_program(self._checked, ctx, self.source)
         except LrdslError as err:

@@ -26,8 +26,8 @@ NOSPAN = Span(0, 0)
 
 
 class Num(Record):
-    """A number literal.  ``unit`` is ``None``, ``"ep"`` or ``"%"``; the ``k``/``M``
-    multipliers are already applied to ``value``.  ``value`` is an ``int`` when
+    """A number literal.  ``unit`` is ``None``, ``"ep"``, ``"tok"``, ``"sp"`` or ``"%"``;
+    the ``k``/``M``/``B``/``T`` multipliers are already applied to ``value``.  ``value`` is an ``int`` when
     the literal was written as a whole number (``12``, ``2k``), else a ``float``."""
 
     __slots__ = ("value", "unit", "span")

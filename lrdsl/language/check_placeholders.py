@@ -14,7 +14,18 @@ from .checked import CNum
 from .errors import ArgumentError, LrdslError, UnknownNameError, did_you_mean
 
 #: Names ``lrdsl.compile`` takes itself, so no placeholder could ever be given them.
-RESERVED_PLACEHOLDERS = frozenset({"base_lr", "total_steps", "steps_per_epoch"})
+RESERVED_PLACEHOLDERS = frozenset(
+    {
+        "base_lr",
+        "total_steps",
+        "steps_per_epoch",
+        "tokens_per_step",
+        "samples_per_step",
+        "total_tokens",
+        "total_samples",
+        "clock",
+    }
+)
 
 
 class Placeholders:

@@ -2,7 +2,9 @@
 to its value in the context.
 
 Units resolve here (``%`` of ``total_steps``, E0501 without it; ``ep`` of
-``steps_per_epoch``, E0502 without it), as do ``base`` and ``prev`` (E0605
+``steps_per_epoch``, E0502 without it; ``tok`` and ``sp`` with
+``tokens_per_step`` and ``samples_per_step``, and a bare length under a token
+or sample clock, E0504 without them), as do ``base`` and ``prev`` (E0605
 where there is no previous value, or where it is the warmup's that ends
 where this segment starts).  Arithmetic is exact (fractions; a decimal
 literal means the decimal the user wrote; ``**`` falls back to float for
@@ -21,6 +23,7 @@ from . import ast as A
 from .checked import CNum
 from .context import MAX_LENGTH, Context
 from .errors import CompositionError, ContextError, ValueDomainError
+from .printer import number_text
 
 
 class _Handoff:
@@ -37,23 +40,23 @@ class NumberCompiler:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def exact(self, c: CNum, prev: object) -> Fraction | float:
+    def exact(self, c: CNum, prev: object, length: bool = False) -> Fraction | float:
         try:
-            return self._eval(c.expr, prev)
+            return self._eval(c.expr, prev, length)
         except OverflowError:
             raise ValueDomainError("number too large for a float64", c.span, code="E0105") from None
 
-    def _eval(self, e: object, prev: object) -> Fraction | float:
+    def _eval(self, e: object, prev: object, length: bool = False) -> Fraction | float:
         if isinstance(e, A.Num):
             x = Fraction(e.value) if isinstance(e.value, int) else decimal_fraction(e.value)
             if e.unit == "%":
                 if self.ctx.total is None:
                     raise ContextError(
-                        f"'{e.value}%' is a fraction of the total steps, which is not known",
+                        f"'{e.value}%' is a fraction of the total {self.ctx.clock}, which is not known",
                         e.span,
                         code="E0501",
-                        label="needs total_steps",
-                        hints=["pass total_steps=... to lrdsl.compile, or --steps N to lrdsl eval"],
+                        label=f"needs total_{self.ctx.clock}",
+                        hints=[f"pass total_{self.ctx.clock}=... to lrdsl.compile, or --steps N to lrdsl eval"],
                     )
                 return x * self.ctx.total / 100
             if e.unit == "ep":
@@ -65,8 +68,10 @@ class NumberCompiler:
                         label="needs steps_per_epoch",
                         hints=["pass steps_per_epoch=... to lrdsl.compile, or --steps-per-epoch K to lrdsl eval"],
                     )
-                return x * self.ctx.spe
-            return x
+                return x * self.ctx.spe * self._per("step", e)
+            if e.unit in ("tok", "sp"):
+                return x * self._per("token" if e.unit == "tok" else "sample", e)
+            return x * self._per("step", e) if length and self.ctx.clock != "steps" else x
         if isinstance(e, A.Name):
             if e.id == "base":
                 return Fraction(self.ctx.base)
@@ -90,9 +95,9 @@ class NumberCompiler:
             assert isinstance(prev, float)
             return Fraction(prev)
         if isinstance(e, A.Neg):
-            return -self._eval(e.operand, prev)
+            return -self._eval(e.operand, prev, length)
         assert isinstance(e, A.BinOp)
-        a, b = self._eval(e.left, prev), self._eval(e.right, prev)
+        a, b = self._eval(e.left, prev, length), self._eval(e.right, prev, length)
         if e.op == "+":
             return a + b
         if e.op == "-":
@@ -124,10 +129,30 @@ class NumberCompiler:
             raise ValueDomainError("number too small for a float64", c.span, code="E0105", label="underflows to 0")
         return x
 
+    def _per(self, unit: str, e: A.Num) -> Fraction:
+        """One ``unit`` (step, token, sample) in the clock's units, or E0504."""
+        ctx = self.ctx
+        rate = {"step": 1, "token": ctx.tps, "sample": ctx.sps}
+        clock = ctx.clock[:-1]  # "step", "token" or "sample"
+        if unit == clock:
+            return Fraction(1)
+        have, want = rate[unit], rate[clock]
+        if have is None or want is None:
+            need = f"{unit if have is None else clock}s_per_step"
+            raise ContextError(
+                f"'{number_text(e.value, e.unit)}' counts {unit}s, but the schedule's clock counts {ctx.clock}"
+                f" and {need} is not known",
+                e.span,
+                code="E0504",
+                label=f"needs {need}",
+                hints=[f"pass {need}=... to lrdsl.compile, or --{need.replace('_', '-')} N to lrdsl eval"],
+            )
+        return Fraction(want, have)
+
     def steps(self, c: CNum, what: str, minimum: int) -> int:
-        """A length or position in whole steps."""
-        x = self.exact(c, None)
-        if c.unit:
+        """A length or position in whole steps (whole units of the clock)."""
+        x = self.exact(c, None, length=True)
+        if c.unit or self.ctx.clock != "steps":
             n = math.floor(x + Fraction(1, 2))  # whole steps, halves rounded up
             if n < minimum and x >= 0:
                 from .printer import to_text

@@ -27,6 +27,7 @@ from .compile_lengths import LengthCompiler
 from .compile_numbers import HANDOFF
 from .context import MAX_LENGTH as MAX_LENGTH
 from .context import Context as Context
+from .context import context_of as context_of
 from .context import make_context as make_context
 from .end_values import left_limit as left_limit
 from .end_values import value_at as value_at
@@ -39,7 +40,7 @@ MAX_NODES = 10_000
 
 def compile_program(checked: object, ctx: Context, source: str = "") -> Program:
     root = _Compiler(ctx).node(checked, ctx.total, False, None)
-    return Program(root, ctx.base, ctx.total, ctx.spe, source)
+    return Program(root, ctx.base, ctx.total, ctx.spe, source, (ctx.clock, ctx.tps, ctx.sps))
 
 
 class _Compiler(LengthCompiler):

@@ -64,14 +64,15 @@ class Phase(Record):
 
 
 class Program(Record):
-    __slots__ = ("root", "base_lr", "total_steps", "steps_per_epoch", "source")
-    _defaults = {"source": ""}
+    __slots__ = ("root", "base_lr", "total_steps", "steps_per_epoch", "source", "clock")
+    _defaults = {"source": "", "clock": ("steps", None, None)}
 
     root: Node
     base_lr: float
-    total_steps: int | None
+    total_steps: int | None  # the total in the clock's units (tokens under the token clock)
     steps_per_epoch: int | None
     source: str
+    clock: tuple[str, int | None, int | None]  # (clock, tokens_per_step, samples_per_step)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -105,6 +106,7 @@ class Program(Record):
                 "steps_per_epoch": self.steps_per_epoch,
                 "source": self.source,
                 "root": _node_dict(self.root),
+                **({} if self.clock == ("steps", None, None) else {"clock": list(self.clock)}),
             }
         )
 

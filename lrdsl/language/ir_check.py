@@ -41,22 +41,34 @@ def program_from_json(cls: type[Program], text: str | bytes) -> Program:
         data = json.loads(text)
     except (ValueError, RecursionError) as err:
         raise _bad(f"not JSON ({err})") from None
-    if not isinstance(data, dict) or set(data) - {"base_lr", "total_steps", "steps_per_epoch", "source", "root"}:
-        raise _bad("expected an object with root, base_lr, total_steps, steps_per_epoch and source")
+    if not isinstance(data, dict) or set(data) - {
+        "base_lr",
+        "total_steps",
+        "steps_per_epoch",
+        "source",
+        "root",
+        "clock",
+    }:
+        raise _bad("expected an object with root, base_lr, total_steps, steps_per_epoch, source and clock")
     for key in ("root", "base_lr", "total_steps", "steps_per_epoch"):
         if key not in data:
             raise _bad(f"'{key}' is missing")
     source = data.get("source", "")
     if not isinstance(source, str):
         raise _bad("'source' is not a string")
-    from .compiler import make_context
+    from .compiler import context_of
 
+    clock = data.get("clock", ["steps", None, None])
+    if not (isinstance(clock, list) and len(clock) == 3):
+        raise _bad("'clock' is not [clock, tokens_per_step, samples_per_step]")
+    if isinstance(data["base_lr"], bool) or not isinstance(data["base_lr"], (int, float)):
+        raise _bad("'base_lr' is not a number")
+    root = _node(data["root"], 0)
+    program = cls(root, float(data["base_lr"]), data["total_steps"], data["steps_per_epoch"], source, tuple(clock))
     try:
-        make_context(data["base_lr"], data["total_steps"], data["steps_per_epoch"])
+        context_of(program, data["base_lr"])
     except LrdslError as err:
         raise _bad(str(err).splitlines()[0]) from None
-    root = _node(data["root"], 0)
-    program = cls(root, float(data["base_lr"]), data["total_steps"], data["steps_per_epoch"], source)
     _check_tables(root)
     _check_against_source(program)
     return program
@@ -140,12 +152,7 @@ def _check_against_source(program: Program) -> None:
     if not program.source:
         raise _bad("it has no source text to check it against")
     try:
-        expected = compile_schedule(
-            program.source,
-            base_lr=program.base_lr,
-            total_steps=program.total_steps,
-            steps_per_epoch=program.steps_per_epoch,
-        ).program
+        expected = compile_schedule(program.source, base_lr=program.base_lr, **_context(program)).program
     except LrdslError as err:
         if err.code == "E0204":  # placeholders: the values are not recorded; the tables were checked
             return
@@ -167,3 +174,11 @@ def _check_feedback(node: Node) -> None:
         raise _bad("a plateau cut lies past the plateau's end")
     if any(isinstance(x, bool) or not math.isfinite(x) or x < 0 for x in levels):
         raise _bad("a plateau level is negative or not finite")
+
+
+def _context(program: Program) -> dict[str, Any]:
+    clock, tps, sps = program.clock
+    total = program.total_steps
+    out: dict[str, Any] = {"steps_per_epoch": program.steps_per_epoch, "clock": clock}
+    out["total_steps" if clock == "steps" else f"total_{clock}"] = total
+    return {**out, "tokens_per_step": tps, "samples_per_step": sps}

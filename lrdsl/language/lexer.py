@@ -5,7 +5,8 @@ joined into one alternation in the order Lark's basic lexer tries them;
 whitespace and comments (``IGNORE``) are dropped.  A character that no terminal
 matches ends the stream with a ``$BAD`` token for the driver to report, and
 every other stream ends with ``$END``.  Number literals are read here too: the
-``k``/``M`` multipliers (exact decimal scaling), the ``ep`` and ``%`` units, and
+``k``/``M``/``B``/``T`` multipliers (exact decimal scaling), the ``ep``, ``tok``,
+``sp`` and ``%`` units, and
 the limits on a literal's length and float64 range.
 """
 
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 MAX_NUMBER_CHARS = 100
 
 _END = "$END"
-_SUFFIXES = {"k": 1000, "M": 1_000_000}
+_SUFFIXES = {"k": 1000, "M": 1_000_000, "B": 1_000_000_000, "T": 1_000_000_000_000}
+_UNITS = ("tok", "ep", "sp")
 
 
 class _Tok:
@@ -72,12 +74,15 @@ def _number(tok: _Tok) -> Num:
         )
     unit = None
     scale = 0
-    if text.endswith("ep"):
-        unit, text = "ep", text[:-2]
-    elif text.endswith("%"):
+    if text.endswith("%"):
         unit, text = "%", text[:-1]
-    elif text[-1] in _SUFFIXES:
-        scale, text = _SUFFIXES[text[-1]], text[:-1]
+    else:
+        for u in _UNITS:
+            if text.endswith(u):
+                unit, text = u, text[: -len(u)]
+                break
+        if text[-1] in _SUFFIXES:
+            scale, text = _SUFFIXES[text[-1]], text[:-1]
     digits = text.replace("_", "") if "_" in text else text
     value: int | float
     whole = "." not in digits and "e" not in digits and "E" not in digits

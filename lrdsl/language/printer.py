@@ -16,7 +16,11 @@ _LEVEL = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "**": _POWER}
 
 
 def number_text(value: int | float, unit: str | None = None) -> str:
-    """``5%``, ``2ep``, ``1e-06``, ``0.5``, ``1000``."""
+    """``5%``, ``2ep``, ``200Mtok``, ``1e-06``, ``0.5``, ``1000``."""
+    if isinstance(value, int) and unit in ("tok", "sp") and value:  # token counts read best as 200M, 2B
+        for suffix, scale in (("T", 10**12), ("B", 10**9), ("M", 10**6), ("k", 10**3)):
+            if value % scale == 0:
+                return f"{value // scale}{suffix}{unit}"
     text = str(value) if isinstance(value, int) else repr(float(value))
     return text + (unit or "")
 
