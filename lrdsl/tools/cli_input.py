@@ -77,11 +77,28 @@ def decode(data: bytes, where: str) -> str:
 
 
 #: Names ``lrdsl.compile`` takes itself, so no placeholder can be filled by them.
-_RESERVED = ("text", "base_lr", "total_steps", "steps_per_epoch")
+_RESERVED = (
+    "text",
+    "base_lr",
+    "total_steps",
+    "steps_per_epoch",
+    "tokens_per_step",
+    "samples_per_step",
+    "total_tokens",
+    "total_samples",
+    "clock",
+)
 #: ... and ``lrdsl.compile_plan``.
 _PLAN_RESERVED = (*_RESERVED, "bases", "check_domains")
 #: What each of those is on the command line.
-_OPTION = {"base_lr": "--base-lr", "total_steps": "--total", "steps_per_epoch": "--steps-per-epoch", "bases": "--base"}
+_OPTION = {
+    "base_lr": "--base-lr",
+    "total_steps": "--total",
+    "steps_per_epoch": "--steps-per-epoch",
+    "tokens_per_step": "--tokens-per-step",
+    "samples_per_step": "--samples-per-step",
+    "bases": "--base",
+}
 
 
 def _defines(items: list[str], reserved: tuple[str, ...] = _RESERVED) -> dict[str, str]:
@@ -142,7 +159,11 @@ def _plan_items(items: list[tuple[str, str]]) -> dict[str, str]:
 
 def _cli_context(args: argparse.Namespace) -> dict[str, Any]:
     total = args.total if args.total is not None else args.steps
-    return {"base_lr": args.base_lr, "total_steps": total, "steps_per_epoch": args.steps_per_epoch}
+    out = {"base_lr": args.base_lr, "total_steps": total, "steps_per_epoch": args.steps_per_epoch}
+    for key in ("tokens_per_step", "samples_per_step"):
+        if getattr(args, key, None) is not None:
+            out[key] = getattr(args, key)
+    return out
 
 
 def _cli_bases(args: argparse.Namespace) -> dict[str, float]:

@@ -63,6 +63,8 @@ def add_context(p: argparse.ArgumentParser, steps_required: bool, many: bool = F
             help="what 'base' means in a plan's KEY schedule (default 1.0; repeatable)",
         )
     p.add_argument("--steps-per-epoch", type=length, metavar="K", help="steps per epoch, for 'ep' lengths")
+    p.add_argument("--tokens-per-step", type=length, metavar="K", help="tokens per step, for 'tok' lengths")
+    p.add_argument("--samples-per-step", type=length, metavar="K", help="samples per step, for 'sp' lengths")
     p.add_argument(
         "-D",
         dest="define",

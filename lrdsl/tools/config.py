@@ -50,7 +50,15 @@ if TYPE_CHECKING:
     from ..plan import Plan
     from ..schedule import Schedule
 
-_CONTEXT = ("base_lr", "total_steps", "steps_per_epoch")
+_CONTEXT = (
+    "base_lr",
+    "total_steps",
+    "steps_per_epoch",
+    "tokens_per_step",
+    "samples_per_step",
+    "total_tokens",
+    "total_samples",
+)
 #: Keys of the ``schedule:`` form that are not hyperparameters: never plan keys.
 CONTEXT_KEYS = (*_CONTEXT, "bases", "placeholders")
 #: Names a placeholder cannot have when it is filled by keyword (``compile``'s own).
