@@ -244,6 +244,42 @@ def compile_plan(
             code="E0305",
             hints=["for one schedule, use lrdsl.compile(text)"],
         )
+    given = _bases(plan, bases, base_lr)
+    context = {
+        "total_steps": total_steps,
+        "steps_per_epoch": steps_per_epoch,
+        "tokens_per_step": tokens_per_step,
+        "samples_per_step": samples_per_step,
+        "total_tokens": total_tokens,
+        "total_samples": total_samples,
+        "clock": clock,
+    }
+    used: set[str] = set()
+    out: dict[str, Schedule] = {}
+    seen: dict[str, str] = {}
+    for key, text in plan.items():
+        check_key(key)
+        canon = canonical_key(key)
+        if canon in seen:
+            raise LrdslError(f"the plan names one hyperparameter twice: '{seen[canon]}' and '{key}'", code="E0303")
+        seen[canon] = key
+        base = next((float(v) for k, v in given.items() if canonical_key(k) == canon), None)
+        try:
+            out[key] = _compile_key(key, text, base, context, placeholders, used, check_domains)
+        except LrdslError as err:
+            raise err.in_key(key) from None
+    extra = [name for name in placeholders if name not in used]
+    if extra:
+        raise LrdslError(
+            f"placeholder value given for ${extra[0]}, which no text of the plan uses",
+            code="E0205",
+            hints=did_you_mean(extra[0], sorted(used)),
+        )
+    return Plan(out)
+
+
+def _bases(plan: Mapping[str, object], bases: Mapping[str, float] | None, base_lr: float | None) -> dict[str, float]:
+    """``bases`` (and ``base_lr`` for the lr), each naming a key of the plan."""
     given = dict(bases or {})
     for k in given:
         check_key(k, "bases")
@@ -256,49 +292,31 @@ def compile_plan(
             code="E0207",
             hints=did_you_mean(unknown[0], list(plan)),
         )
-    used: set[str] = set()
-    out: dict[str, Schedule] = {}
-    seen: dict[str, str] = {}
-    for key, text in plan.items():
-        check_key(key)
-        canon = canonical_key(key)
-        if canon in seen:
-            raise LrdslError(f"the plan names one hyperparameter twice: '{seen[canon]}' and '{key}'", code="E0303")
-        seen[canon] = key
-        base = next((float(v) for k, v in given.items() if canonical_key(k) == canon), None)
-        try:
-            if isinstance(text, Schedule):
-                sched = text if base is None else text.with_base(base)
-            elif isinstance(text, str):
-                names = _placeholders_in(text)
-                used |= names
-                sched = compile_schedule(
-                    text,
-                    base_lr=base,
-                    total_steps=total_steps,
-                    steps_per_epoch=steps_per_epoch,
-                    tokens_per_step=tokens_per_step,
-                    samples_per_step=samples_per_step,
-                    total_tokens=total_tokens,
-                    total_samples=total_samples,
-                    clock=clock,
-                    **{k: v for k, v in placeholders.items() if k in names},
-                )
-            else:
-                raise LrdslError(f"a plan's value is a schedule text, got {type(text).__name__}", code="E0305")
-            if check_domains:
-                check_domain(key, sched)
-        except LrdslError as err:
-            raise err.in_key(key) from None
-        out[key] = sched
-    extra = [name for name in placeholders if name not in used]
-    if extra:
-        raise LrdslError(
-            f"placeholder value given for ${extra[0]}, which no text of the plan uses",
-            code="E0205",
-            hints=did_you_mean(extra[0], sorted(used)),
-        )
-    return Plan(out)
+    return given
+
+
+def _compile_key(
+    key: str,
+    text: object,
+    base: float | None,
+    context: dict[str, Any],
+    placeholders: dict[str, Any],
+    used: set[str],
+    check_domains: bool,
+) -> Schedule:
+    """One key's schedule; the placeholders its text uses are added to ``used``."""
+    if isinstance(text, Schedule):
+        sched = text if base is None else text.with_base(base)
+    elif isinstance(text, str):
+        names = _placeholders_in(text)
+        used |= names
+        mine = {k: v for k, v in placeholders.items() if k in names}
+        sched = compile_schedule(text, base_lr=base, **context, **mine)
+    else:
+        raise LrdslError(f"a plan's value is a schedule text, got {type(text).__name__}", code="E0305")
+    if check_domains:
+        check_domain(key, sched)
+    return sched
 
 
 def _placeholders_in(text: str) -> set[str]:

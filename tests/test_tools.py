@@ -261,7 +261,7 @@ def test_compare(capsys):
     assert code == 0 and out.startswith("identical")
     code, out, _ = run(["compare", "cosine(100)", "cosine(100) >> const(0.5)", "--steps", "300"], capsys)
     assert code == 1
-    assert "first difference at step 100" in out and "max |a-b|       0.5 at step 100" in out
+    assert "first difference at step 100: a = 0.0, b = 0.5" in out and "max |a-b|                 0.5 at step 100" in out
 
 
 def test_every_and_at(capsys):

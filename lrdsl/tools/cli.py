@@ -31,7 +31,7 @@ from .cli_input import Usage as _Usage
 from .cli_input import read_expr
 from .cli_inspect import cmd_check as _cmd_check
 from .cli_inspect import cmd_explain
-from .cli_options import add_context, add_eval, add_translate
+from .cli_options import add_context, add_eval, add_translate, length
 from .cli_output import silence_stdout as _silence_stdout
 from .cli_output import tolerant_stdout as _tolerant_stdout
 from .cli_output import unicode_ok
@@ -124,8 +124,20 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--log", action="store_true", help="log-scale y axis")
     pl.add_argument("--title", help="the title (default: the schedule)")
     pl.set_defaults(run=_cmd_plot)
-    cp = sub.add_parser("compare", help="how two schedules differ over steps 0..N-1")
-    add_context(cp, True, many=True, plans=False)
+    cp = sub.add_parser(
+        "compare",
+        help="how two schedules differ over steps 0..N-1, or (--until K) whether NEW continues OLD exactly",
+        description="Compare two schedules step by step.  Spans where both run the same segment are"
+        " equal without evaluation; only the others are evaluated.  Exit 0 when they agree, 1 when"
+        " they differ.  With --until K: the verdict a resume with resume='prefix' gives after K steps.",
+    )
+    add_context(cp, False, many=True, plans=False)
+    cp.add_argument(
+        "--until",
+        type=length,
+        metavar="K",
+        help="only whether they agree at every step 0..K-1 (the steps a run has taken), and where not",
+    )
     cp.set_defaults(run=_cmd_compare)
     add_translate(sub).set_defaults(run=_cmd_translate)
     ls = sub.add_parser("list", help="the primitive catalogue")

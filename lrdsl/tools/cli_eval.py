@@ -175,6 +175,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if len(args.exprs) != 2:
         raise Usage(f"compare takes two schedules, got {len(args.exprs)}")
+    if args.until is not None:
+        a, b = (schedule_from(args, e) for e in args.exprs)
+        return _verdict(a, b, args.until)
+    if args.steps is None:
+        raise Usage("compare needs --steps N (compare steps 0..N-1) or --until K (does NEW continue OLD?)")
     check_steps(args.steps, "lrdsl compare compares")
     a, b = (schedule_from(args, e) for e in args.exprs)
     result = compare(a, b, args.steps)
@@ -182,7 +187,35 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if result["identical"]:
         out.write(f"identical over steps 0..{args.steps - 1}\n")
         return 0
-    out.write(f"first difference at step {result['first_difference']}\n")
-    out.write(f"max |a-b|       {result['max_abs']:.6g} at step {result['max_abs_at']}\n")
-    out.write(f"max |a-b|/|a|   {result['max_rel']:.6g} at step {result['max_rel_at']}\n")
+    out.write(
+        f"first difference at step {result['first_difference']}: a = {result['a_at_first']!r},"
+        f" b = {result['b_at_first']!r}\n"
+    )
+    out.write(f"max |a-b|                 {result['max_abs']:.6g} at step {result['max_abs_at']}\n")
+    out.write(f"max |a-b|/max(|a|,|b|)    {result['max_rel']:.6g} at step {result['max_rel_at']}\n")
+    out.write(_evaluated(result["evaluated"], args.steps))
+    return 1
+
+
+def _evaluated(spans: list[tuple[int, int]], n: int) -> str:
+    """Which steps had to be evaluated (the rest run the same segments)."""
+    count = sum(b - a for a, b in spans)
+    if not spans:
+        return "evaluated no step: every span runs the same segment, or a constant in both\n"
+    shown = ", ".join(f"{a}..{b - 1}" for a, b in spans[:4]) + (", ..." if len(spans) > 4 else "")
+    return f"evaluated {count} of {n} steps ({shown}); the rest run the same segments\n"
+
+
+def _verdict(old: Schedule, new: Schedule, until: int) -> int:
+    """``compare --until K``: 0 when NEW gives OLD's values at every step 0..K-1."""
+    from ..agree import first_difference
+
+    v = first_difference(old, new, until)
+    out = sys.stdout
+    if v.step is None:
+        out.write(f"NEW continues OLD: bit-identical at every step 0..{until - 1}\n")
+        out.write(_evaluated([(s.start, s.stop) for s in v.spans if s.how == "evaluated"], until))
+        return 0
+    out.write(f"NEW differs from OLD at step {v.step}: OLD = {v.a!r}, NEW = {v.b!r}\n")
+    out.write("a run that has taken more steps than that cannot resume with NEW under resume='prefix'\n")
     return 1

@@ -249,28 +249,56 @@ def explain_text(sched: Schedule, rich: bool, name: str = "lr", title: str | Non
 
 
 def compare(a: Schedule, b: Schedule, n: int) -> dict[str, Any]:
-    """The largest absolute and relative differences over steps 0..n-1, and the
-    first step where the two differ at all."""
+    """The first step in 0..n-1 where the two differ (with both values), and the
+    largest absolute and relative differences.  Spans where both run the same
+    segment are equal without evaluation (:mod:`lrdsl.agree`); ``evaluated``
+    lists the spans that had to be evaluated."""
+    import numpy as np
+
+    from ..agree import chunks, spans
+
+    first: int | None = None
     worst_abs: tuple[float, int | None] = (0.0, None)
     worst_rel: tuple[float, int | None] = (0.0, None)
-    first = None
-    for chunk in Steps(n).chunks():
-        for t, x, y in zip(chunk, values(a, chunk), values(b, chunk)):
-            if x != y:
-                if first is None:
-                    first = t
-                d = abs(x - y)
-                if d > worst_abs[0]:
-                    worst_abs = (d, t)
-                scale = max(abs(x), abs(y))
-                r = d / scale if scale else 0.0
-                if r > worst_rel[0]:
-                    worst_rel = (r, t)
+    evaluated: list[tuple[int, int]] = []
+    for span in spans(a, b, n):
+        if span.how == "equal":
+            continue
+        if span.how == "constant":
+            groups: Any = [np.array([span.start], dtype=np.int64)]
+        else:
+            evaluated.append((span.start, span.stop))
+            groups = chunks(span)
+        for steps in groups:
+            x, y = a.values(steps), b.values(steps)
+            differ = np.flatnonzero(x.view(np.uint64) != y.view(np.uint64))
+            if not differ.size:
+                continue
+            if first is None:
+                first = int(steps[differ[0]])
+            xs, ys, at = x[differ], y[differ], steps[differ]
+            with np.errstate(invalid="ignore"):
+                d = np.abs(xs - ys)
+                scale = np.maximum(np.abs(xs), np.abs(ys))
+                r = d / np.where(scale > 0, scale, np.inf)  # relative to the larger magnitude
+            for arr, rel in ((d, False), (r, True)):
+                if np.all(np.isnan(arr)):
+                    continue
+                k = int(np.nanargmax(arr))
+                worst = worst_rel if rel else worst_abs
+                if worst[1] is None or arr[k] > worst[0]:
+                    if rel:
+                        worst_rel = (float(arr[k]), int(at[k]))
+                    else:
+                        worst_abs = (float(arr[k]), int(at[k]))
     return {
         "identical": first is None,
         "first_difference": first,
+        "a_at_first": None if first is None else a(first),
+        "b_at_first": None if first is None else b(first),
         "max_abs": worst_abs[0],
         "max_abs_at": worst_abs[1],
         "max_rel": worst_rel[0],
         "max_rel_at": worst_rel[1],
+        "evaluated": evaluated,
     }
