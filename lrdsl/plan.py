@@ -209,6 +209,12 @@ class Plan:
     def __reduce__(self) -> tuple[Any, ...]:
         return (Plan, (self._schedules,))
 
+    def _repr_html_(self) -> str:
+        """Jupyter: each key's text and phases, and one plot axis per key."""
+        from .notebook import plan_html
+
+        return plan_html(self)
+
 
 def compile_plan(
     plan: Mapping[str, str | Schedule] | Plan,

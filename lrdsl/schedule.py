@@ -173,6 +173,12 @@ class Schedule:
         # the kernel's copy of the program is rebuilt from the Program on load
         return (Schedule, (self.program, self.ast, self._checked, self.placeholders))
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the canonical text, the phase table and a plot (see :mod:`lrdsl.notebook`)."""
+        from .notebook import schedule_html
+
+        return schedule_html(self)
+
     def to_torch(self, optimizer: Any, **kwargs: Any) -> Any:
         """A :class:`lrdsl.torch.DSLScheduler` for ``optimizer`` (imports torch)."""
         ctx: dict[str, Any] = {**self.context, **self.placeholders}
