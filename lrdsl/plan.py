@@ -211,7 +211,7 @@ class Plan:
 
     def _repr_html_(self) -> str:
         """Jupyter: each key's text and phases, and one plot axis per key."""
-        from .notebook import plan_html
+        from .tools.notebook import plan_html
 
         return plan_html(self)
 

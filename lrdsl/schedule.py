@@ -174,8 +174,8 @@ class Schedule:
         return (Schedule, (self.program, self.ast, self._checked, self.placeholders))
 
     def _repr_html_(self) -> str:
-        """Jupyter: the canonical text, the phase table and a plot (see :mod:`lrdsl.notebook`)."""
-        from .notebook import schedule_html
+        """Jupyter: the canonical text, the phase table and a plot (see :mod:`lrdsl.tools.notebook`)."""
+        from .tools.notebook import schedule_html
 
         return schedule_html(self)
 

@@ -242,9 +242,8 @@ def test_per_group_schedules_may_be_any_sequence():
         (("cosine(10)",), "1 schedules for 2 param groups"),
         (["cosine(10)", 5], "schedule[1]"),
         (("cosine(10)", None), "schedule[1]"),
-        (["cosine(10)", {"a": 1}], "schedule[1]"),
+        (["cosine(10)", {}], "schedule[1] is empty"),
         (5, "got int"),
-        ({"a": "cosine(10)", "b": "cosine(10)"}, "got dict"),
         (b"cosine(10)", "got bytes"),
     ],
 )
@@ -252,6 +251,20 @@ def test_a_wrong_per_group_list_is_an_error(schedule, word):
     with pytest.raises(lrdsl.LrdslError) as info:
         DSLScheduler(optimizer(0.1, 0.02), schedule)
     assert info.value.code == "E0305" and word in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "word"),
+    [
+        # a mapping is a plan (issue 13): its keys must be the group's numeric entries
+        (["cosine(10)", {"a": 1}], "param group 1 has no numeric entry 'a'"),
+        ({"a": "cosine(10)", "b": "cosine(10)"}, "param group 0 has no numeric entry 'a'"),
+    ],
+)
+def test_a_mapping_is_a_plan_whose_keys_must_be_the_groups(schedule, word):
+    with pytest.raises(lrdsl.LrdslError) as info:
+        DSLScheduler(optimizer(0.1, 0.02), schedule)
+    assert info.value.code == "E0207" and word in str(info.value)
 
 
 # ---------------------------------------------------------------- copies and pickles

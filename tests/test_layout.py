@@ -30,8 +30,10 @@ def rel(path: Path) -> str:
 def test_the_stage_folders_exist() -> None:
     for folder in ("language", "primitives", "backends", "emit", "translate", "tools"):
         assert (PACKAGE / folder / "__init__.py").exists(), folder
-    flat = sorted(p.name for p in PACKAGE.glob("*.py"))
-    assert len(flat) <= 12, flat
+    # the flat modules are the public entry points; a shim (``lrdsl.torch``: a public
+    # import path re-exporting an emitter) is a few lines, anything else lives in a stage
+    flat = sorted(p.name for p in PACKAGE.glob("*.py") if len(p.read_text(encoding="utf-8").splitlines()) > 12)
+    assert len(flat) <= 8, flat
 
 
 @pytest.mark.parametrize("path", SOURCES + C_SOURCES, ids=rel)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import lrdsl
-from lrdsl.notebook import horizon, plain_svg, plan_html, schedule_html
+from lrdsl.tools.notebook import horizon, plain_svg, plan_html, schedule_html
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""PyTorch emitter: a real ``torch.optim.lr_scheduler.LRScheduler`` from a schedule.
+"""PyTorch emitter: a real ``torch.optim.lr_scheduler.LRScheduler`` from a schedule or a plan.
 
     from lrdsl.torch import DSLScheduler
     sched = DSLScheduler(optimizer, "warmup(500) >> cosine(95%, min=1e-6)", total_steps=10_000)
@@ -13,16 +13,38 @@ weights_only=True)`` reads it, and ``load_state_dict`` resumes bit-identically.
 ``step(metric)`` feeds ``plateau(...)`` segments.  Importing this module
 imports torch; ``import lrdsl`` does not.
 
-A state's checks live in :mod:`lrdsl.emit.torch_state`; :func:`range_test`
-(from :mod:`lrdsl.emit.torch_rangetest`) runs Smith's learning-rate range
-test on a model and gives the model and optimizer back as they were.
+A plan schedules more than the lr: a mapping from param-group key to text
+(or a compiled :class:`lrdsl.plan.Plan`), or a list of them, one per group::
+
+    DSLScheduler(opt, {
+        "lr": "one_cycle(10k, max=0.1)",
+        "momentum": "one_cycle(10k, start=0.95, peak=0.85, end=0.95)",
+        "weight_decay": "linear(10k, start=base, end=10 * base)",
+    })
+
+Any numeric entry of the param group is a key, ``betas[0]``/``betas[1]`` an
+element of a tuple (Keras's and optax's spellings -- ``learning_rate``,
+``beta_1``, ``b2``, ``wd`` -- name the same entries).  ``base`` in a key's text
+is the group's initial value of that entry, kept in the group as
+``initial_<entry>`` (``initial_momentum``, ``initial_betas``) the way torch keeps
+``initial_lr``.  Each text must keep its key in its domain (lr and weight decay
+>= 0, momentum and betas in [0, 1]; :func:`lrdsl.plan.domain_of`).  A plan
+without ``lr`` leaves the lr alone (another scheduler may drive it) and
+``get_last_lr()`` reports it as it is; :meth:`DSLScheduler.get_last` and
+:attr:`DSLScheduler.last_values` give the other keys' values.  ``plateau(...)``
+works in any key's text; the state of a plan (format 2) holds every key.
+
+A state's checks live in :mod:`lrdsl.emit.torch_state`, the plan's keys in
+:mod:`lrdsl.emit.torch_plan`; :func:`range_test` (from
+:mod:`lrdsl.emit.torch_rangetest`) runs Smith's learning-rate range test on a
+model and gives the model and optimizer back as they were.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch.optim.lr_scheduler import LRScheduler
@@ -30,30 +52,44 @@ from torch.optim.lr_scheduler import LRScheduler
 from .._version import __version__
 from ..language.domain import MAX_STEP, check_step, out_of_domain
 from ..language.errors import LrdslError
+from ..plan import Plan, canonical_key, compile_plan
 from ..reactive import Feedback
 from ..schedule import Schedule
 from ..schedule import compile as compile_schedule
+from . import torch_plan as P
 from .torch_rangetest import range_test
-from .torch_state import STATE_FORMAT, check_same_schedule, check_state, fingerprint
+from .torch_state import (
+    PLAN_FORMAT,
+    STATE_FORMAT,
+    check_plan_state,
+    check_same_plan,
+    check_same_schedule,
+    check_state,
+    fingerprint,
+    plan_fingerprint,
+)
 from .torch_state import plain_float as _float
 
 __all__ = ["DSLScheduler", "range_test"]
 
 
 class DSLScheduler(LRScheduler):
-    """A learning-rate scheduler from an lrdsl schedule.
+    """A learning-rate scheduler from an lrdsl schedule, or a scheduler of
+    several hyperparameters from a plan.
 
     ``schedule`` is a text or a compiled :class:`~lrdsl.Schedule` (its text is
-    recompiled for each param group's base lr), or a sequence of them (a list,
-    a tuple, an OmegaConf ``ListConfig``), one per param group.
-    ``total_steps``, ``steps_per_epoch`` and placeholder values are passed to
-    :func:`lrdsl.compile`.
+    recompiled for each param group's base lr), a plan (a mapping from
+    param-group key to text or Schedule, or a compiled
+    :class:`~lrdsl.plan.Plan`), or a sequence of these (a list, a tuple, an
+    OmegaConf ``ListConfig``), one per param group.  ``total_steps``,
+    ``steps_per_epoch`` and placeholder values are passed to
+    :func:`lrdsl.compile` (:func:`lrdsl.plan.compile_plan` for a plan).
     """
 
     def __init__(
         self,
         optimizer: torch.optim.Optimizer,
-        schedule: str | Schedule | Sequence[str | Schedule],
+        schedule: str | Schedule | Mapping[str, str | Schedule] | Plan | Sequence[Any],
         *,
         total_steps: int | None = None,
         steps_per_epoch: int | None = None,
@@ -61,32 +97,49 @@ class DSLScheduler(LRScheduler):
         **placeholders: object,
     ) -> None:
         groups = optimizer.param_groups
-        specs = _specs(schedule, len(groups))
+        specs = P.specs(schedule, len(groups))
         if isinstance(last_epoch, bool) or last_epoch != -1:
             last_epoch = check_step(last_epoch)
-        for i, group in enumerate(groups):
-            if last_epoch == -1:
-                group.setdefault("initial_lr", _float(group["lr"]))
-            elif "initial_lr" not in group:
-                raise LrdslError(
-                    f"param group {i} has no 'initial_lr', which resuming with last_epoch={last_epoch} needs",
-                    code="E0305",
-                    hints=["load the optimizer's state_dict first, or leave last_epoch at -1"],
-                )
+        items = [P.group_plan(spec, group, i) for i, (spec, group) in enumerate(zip(specs, groups))]
+        for i, group in enumerate(groups):  # initial_lr, initial_momentum, ...: what base is
+            P.keep_initial(group, i, ["lr", *(t.entry for _, t, _ in items[i])], last_epoch)
         self._specs = specs
+        self._keys = [[key for key, _, _ in its] for its in items]
+        self._layout([t for its in items for _, t, _ in its])
         self._context = {"total_steps": total_steps, "steps_per_epoch": steps_per_epoch, **placeholders}
-        self._set(self._compiled([_float(group["initial_lr"]) for group in groups]))
+        bases = [
+            _float(groups[t.group]["initial_lr"]) if t.entry == "lr" else P.base_of(groups[t.group], t)
+            for t in self._targets
+        ]
+        self._set(self._compiled(bases))
+        self._bases = bases
+        self._values: list[float] = []  # a plan's values last set, target by target
         super().__init__(optimizer, last_epoch)
 
+    def _layout(self, targets: list[P.Target]) -> None:
+        """Which entries are set: ``_targets`` (flat, group by group), ``_lr_slot``
+        (each group's lr target, or None), ``_lr_only`` (one lr per group: the fast path)."""
+        self._targets = targets
+        n = len(self._specs)
+        slots: list[int | None] = [None] * n
+        for j, t in enumerate(targets):
+            if t.entry == "lr":
+                slots[t.group] = j
+        self._lr_slot = slots
+        self._lr_only = len(targets) == n and all(j is not None for j in slots)
+
     def _compiled(self, bases: list[float]) -> list[Schedule]:
-        """Each group's schedule for its base lr (nothing is changed)."""
-        scheds = []
-        for spec, base in zip(self._specs, bases):
-            if isinstance(spec, Schedule):
-                sched = spec.with_base(base)
+        """Each target's schedule for its base (nothing is changed)."""
+        scheds: list[Schedule] = []
+        for spec, keys in zip(self._specs, self._keys):
+            mine, bases = bases[: len(keys)], bases[len(keys) :]
+            if isinstance(spec, dict):
+                plan = compile_plan({k: spec[k] for k in keys}, bases=dict(zip(keys, mine)), **self._context)  # type: ignore[arg-type]
+                scheds.extend(plan[k] for k in keys)
+            elif isinstance(spec, Schedule):
+                scheds.append(spec.with_base(mine[0]))
             else:
-                sched = compile_schedule(spec, base_lr=base, **self._context)  # type: ignore[arg-type]
-            scheds.append(sched)
+                scheds.append(compile_schedule(spec, base_lr=mine[0], **self._context))  # type: ignore[arg-type]
         return scheds
 
     def _set(self, scheds: list[Schedule], feedback: list[Feedback] | None = None) -> None:
@@ -97,9 +150,13 @@ class DSLScheduler(LRScheduler):
     # ------------------------------------------------------------ the LRScheduler contract
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
-        """The lrs at ``last_epoch``, computed from the step (closed form)."""
+        """The lrs at ``last_epoch``, computed from the step (closed form); a
+        group whose plan has no ``lr`` keeps its lr."""
         t = self.last_epoch
-        return [f(t) for f in self._calls]
+        if self._lr_only:
+            return [f(t) for f in self._calls]
+        groups = self.optimizer.param_groups
+        return [_float(groups[i]["lr"]) if j is None else self._calls[j](t) for i, j in enumerate(self._lr_slot)]
 
     def _get_closed_form_lr(self) -> list[float]:
         return self.get_lr()
@@ -126,6 +183,8 @@ class DSLScheduler(LRScheduler):
 
     def _apply(self, t: int) -> None:
         """Set every group's lr to its value at step ``t`` (in place for a tensor lr)."""
+        if not self._lr_only:
+            return self._apply_plan(t)
         lrs = []
         for group, f in zip(self.optimizer.param_groups, self._calls):
             lr = f(t)
@@ -137,6 +196,13 @@ class DSLScheduler(LRScheduler):
             lrs.append(lr)
         self._last_lr = lrs
 
+    def _apply_plan(self, t: int) -> None:
+        """Set every target of a plan to its value at step ``t``."""
+        groups = self.optimizer.param_groups
+        values = P.apply(groups, self._targets, self._calls, t)
+        self._values = values
+        self._last_lr = [_float(groups[i]["lr"]) if j is None else values[j] for i, j in enumerate(self._lr_slot)]
+
     def observe(self, metrics: object) -> None:
         """Feed a metric without advancing the step (e.g. once per epoch when
         ``step()`` runs per batch); a cut applies from the current step."""
@@ -144,25 +210,82 @@ class DSLScheduler(LRScheduler):
         self._apply(self.last_epoch)
 
     def _report(self, metrics: object, t: int) -> None:
-        for i, fb in enumerate(self._feedback):
+        for j, fb in enumerate(self._feedback):
             if fb:
-                self._schedules[i] = fb.report(metrics, t)
-                self._calls[i] = self._schedules[i]._call
+                self._schedules[j] = fb.report(metrics, t)
+                self._calls[j] = self._schedules[j]._call
+
+    # ------------------------------------------------------------ what is scheduled
 
     @property
     def schedules(self) -> list[Schedule]:
-        """The compiled schedule of each param group (with plateau cuts so far)."""
-        return list(self._schedules)
+        """The compiled lr schedule of each param group (with plateau cuts so
+        far); for a plan's other keys see :attr:`plans`."""
+        missing = [i for i, j in enumerate(self._lr_slot) if j is None]
+        if missing:
+            raise LrdslError(
+                f"param group {missing[0]}'s plan has no 'lr'", code="E0207", hints=["see .plans for every key"]
+            )
+        return [self._schedules[j] for j in self._lr_slot]  # type: ignore[index]
+
+    @property
+    def plans(self) -> list[Plan]:
+        """Each param group's compiled plan, by the group's keys (``lr`` alone for
+        a single schedule), with plateau cuts so far."""
+        out: list[dict[str, Schedule]] = [{} for _ in self._specs]
+        for t, s in zip(self._targets, self._schedules):
+            out[t.group][t.key] = s
+        return [Plan(d) for d in out]
+
+    @property
+    def last_values(self) -> list[dict[str, float]]:
+        """Each param group's scheduled keys and the values last set (``lr``
+        always: :meth:`get_last_lr`'s value)."""
+        out: list[dict[str, float]] = [{"lr": float(lr)} for lr in self._last_lr]
+        if not self._lr_only:
+            for t, v in zip(self._targets, self._values):
+                out[t.group][t.key] = v
+        return out
+
+    def get_last(self, key: str) -> list[float]:
+        """The value of ``key`` (``'momentum'``, ``'betas[0]'``...) in each param
+        group: the one last set, or the group's own where its plan does not
+        schedule the key (E0207 where the group has no such entry)."""
+        groups = self.optimizer.param_groups
+        last = self.last_values
+        out = []
+        for i, group in enumerate(groups):
+            mine = {canonical_key(k): v for k, v in last[i].items()}
+            if canonical_key(key) in mine:
+                out.append(mine[canonical_key(key)])
+                continue
+            t = P.resolve(group, i, key)
+            value = group[t.entry] if t.element < 0 else group[t.entry][t.element]
+            out.append(_float(value))
+        return out
 
     # ------------------------------------------------------------ checkpoints
 
+    def _texts(self, scheds: list[Schedule] | None = None) -> list[dict[str, str]]:
+        """Each group's canonical texts by key."""
+        return self._by_group([s.canonical for s in (self._schedules if scheds is None else scheds)])
+
     def fingerprint(self) -> str:
         """A hash of what defines the values: the canonical texts and the context."""
-        return fingerprint(self._schedules, self._context)
+        if self._lr_only:
+            return fingerprint(self._schedules, self._context)
+        return plan_fingerprint(self._texts(), self._context)
+
+    def _by_group(self, values: list[Any]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = [{} for _ in self._specs]
+        for t, v in zip(self._targets, values):
+            out[t.group][t.key] = v
+        return out
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain values only (``torch.load(..., weights_only=True)`` reads them)."""
-        return {
+        """Plain values only (``torch.load(..., weights_only=True)`` reads them):
+        format 1 for the lr alone, format 2 (every key by group) for a plan."""
+        state: dict[str, Any] = {
             "format": STATE_FORMAT,
             "lrdsl": __version__,
             "schedules": [s.canonical for s in self._schedules],
@@ -173,6 +296,14 @@ class DSLScheduler(LRScheduler):
             "last_lr": [float(x) for x in self._last_lr],
             "plateaus": [fb.state() for fb in self._feedback],
         }
+        if self._lr_only:
+            return state
+        state["format"] = PLAN_FORMAT
+        state["schedules"] = self._texts()
+        state["plateaus"] = self._by_group(state["plateaus"])
+        state["bases"] = self._by_group([float(b) for b in self._bases])
+        state["last_values"] = self._by_group([float(v) for v in self._values])
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any], *, strict: bool = True) -> None:  # type: ignore[override]
         """Resume from :meth:`state_dict`.  A state saved from a different schedule
@@ -182,19 +313,32 @@ class DSLScheduler(LRScheduler):
         schedule) before anything changes, so a refused state (an
         :class:`~lrdsl.LrdslError` naming the key) leaves the scheduler and the
         optimizer as they were."""
-        state = check_state(state_dict, len(self.optimizer.param_groups))
+        n = len(self._specs)
+        if self._lr_only:
+            state = check_state(state_dict, n)
+            bases = list(state["base_lrs"])
+            plateaus = [(p, f"plateaus[{i}]") for i, p in enumerate(state["plateaus"])]
+        else:
+            keys = [[t.key for t in self._targets if t.group == i] for i in range(n)]
+            state = check_plan_state(state_dict, keys)
+            bases = [state["bases"][t.group][t.key] for t in self._targets]
+            plateaus = [(state["plateaus"][t.group][t.key], f"plateaus[{t.group}][{t.key!r}]") for t in self._targets]
         try:
-            scheds = self._compiled(state["base_lrs"])
+            scheds = self._compiled(bases)
         except LrdslError as err:
-            raise LrdslError(f"the state's 'base_lrs' do not compile: {err.message}", code=err.code) from None
-        if strict:
+            what = "base_lrs" if self._lr_only else "bases"
+            raise LrdslError(f"the state's '{what}' do not compile: {err.message}", code=err.code) from None
+        if strict and self._lr_only:
             check_same_schedule(state, scheds, self._context)
+        elif strict:
+            check_same_plan(state, self._texts(scheds), self._context)
         feedback = [Feedback(s) for s in scheds]
         t = state["last_epoch"]
-        for i, fb in enumerate(feedback):  # checks every plateau state before taking it
-            scheds[i] = fb.load(state["plateaus"][i], t, where=f"plateaus[{i}]")
+        for j, (fb, (saved, where)) in enumerate(zip(feedback, plateaus)):  # checks every plateau state first
+            scheds[j] = fb.load(saved, t, where=where)
         # nothing below can fail: commit
         self.base_lrs = list(state["base_lrs"])  # type: ignore[assignment]
+        self._bases = bases
         self._set(scheds, feedback)
         self.last_epoch = t
         self._step_count = state["step_count"]
@@ -203,69 +347,28 @@ class DSLScheduler(LRScheduler):
     # ------------------------------------------------------------ copies and pickles
 
     def __getstate__(self) -> dict[str, Any]:
-        """Plain values for the compiled parts (the kernel's copy of a program
-        does not pickle); :meth:`__setstate__` recompiles them."""
+        """The specs and plateau states; :meth:`__setstate__` recompiles the
+        schedules from them (a compiled Schedule in a spec pickles itself)."""
         state = self.__dict__.copy()
         for key in ("_schedules", "_feedback", "_calls"):
             state.pop(key, None)
-        state["_specs"] = [_Spec.of(s) if isinstance(s, Schedule) else s for s in self._specs]
         state["_plateaus"] = [fb.state() for fb in self._feedback]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         plateaus = state.pop("_plateaus")
-        state["_specs"] = [s.compile() if isinstance(s, _Spec) else s for s in state["_specs"]]
         self.__dict__.update(state)
-        scheds = self._compiled([_float(b) for b in self.base_lrs])
+        if "_targets" not in state:  # pickled by an lrdsl before plans: the lr alone
+            self._keys = [[""] for _ in self._specs]
+            self._layout([P.Target(i, "lr", "lr", -1) for i in range(len(self._specs))])
+            self._bases = [_float(b) for b in self.base_lrs]
+            self._values = []
+        scheds = self._compiled(self._bases)
         feedback = [Feedback(s) for s in scheds]
-        for i, fb in enumerate(feedback):
-            scheds[i] = fb.load(plateaus[i], self.last_epoch, where=f"plateaus[{i}]")
+        for j, fb in enumerate(feedback):
+            scheds[j] = fb.load(plateaus[j], self.last_epoch, where=f"plateaus[{j}]")
         self._set(scheds, feedback)
-
-
-class _Spec(NamedTuple):
-    """A compiled schedule given as a spec, as what recompiles it."""
-
-    source: str
-    base_lr: float
-    total_steps: int | None
-    steps_per_epoch: int | None
-    placeholders: dict[str, object]
-
-    @classmethod
-    def of(cls, s: Schedule) -> _Spec:
-        return cls(s.source, s.base_lr, s.total_steps, s.steps_per_epoch, dict(s.placeholders))
-
-    def compile(self) -> Schedule:
-        return compile_schedule(
-            self.source,
-            base_lr=self.base_lr,
-            total_steps=self.total_steps,
-            steps_per_epoch=self.steps_per_epoch,
-            **self.placeholders,
-        )
-
-
-def _specs(schedule: object, n: int) -> list[str | Schedule]:
-    """One schedule (text or compiled) per param group."""
-    if isinstance(schedule, (str, Schedule)):
-        return [schedule] * n
-    if not isinstance(schedule, Sequence) or isinstance(schedule, (bytes, bytearray)):
-        raise LrdslError(
-            "the schedule must be a text, a compiled Schedule or a sequence of them (one per param group), "
-            f"got {type(schedule).__name__}",
-            code="E0305",
-        )
-    specs = list(schedule)
-    if len(specs) != n:
-        raise LrdslError(f"got {len(specs)} schedules for {n} param groups", code="E0305")
-    for i, spec in enumerate(specs):
-        if not isinstance(spec, (str, Schedule)):
-            raise LrdslError(
-                f"schedule[{i}] must be a text or a compiled Schedule, got {type(spec).__name__}", code="E0305"
-            )
-    return specs
 
 
 def _warn_order(optimizer: torch.optim.Optimizer) -> None:

@@ -9,6 +9,12 @@ HuggingFace ``lr_scheduler_type``:
   attributes (``T_max``, ``eta_min``, ``base_lrs``, ``milestones``, ...; it never
   steps the scheduler) and returns a text whose values at steps ``0, 1, 2, ...``
   are the lrs torch gives after ``0, 1, 2, ...`` calls of ``step()``.
+  Where torch also drives the momentum (``CyclicLR`` and ``OneCycleLR`` with
+  ``cycle_momentum=True``, alone or in a ``SequentialLR``) it returns a plan
+  ``{"lr": ..., "momentum": ...}`` -- ``"betas[0]"`` instead of ``"momentum"``
+  exactly where torch drives the betas (``"betas" in optimizer.defaults``) --
+  that :class:`lrdsl.torch.DSLScheduler` takes as it is; a plain text when
+  only the lr is driven.
 * :func:`from_keras` reads a ``keras.optimizers.schedules`` object's
   ``get_config()`` and returns a text whose value at step ``t`` is
   ``schedule(t)``.
@@ -75,6 +81,18 @@ uses its extrapolated last value at the extra step.  A milestone that cuts a sch
 exactly that many steps; the few shapes that cannot be cut with their own
 parameters (``PolynomialLR`` with power != 1, ``OneCycleLR``) are cut with a
 0/1 window: ``a * (const(1, steps=n) >> const(0)) + (const(0, steps=n) >> rest)``.
+
+The momentum, torch exactly: ``OneCycleLR``'s is
+``one_cycle(n, start=max_momentum, peak=base_momentum, end=max_momentum, ...)``
+with the lr's ``pct_start``, ``anneal`` and ``three_phase``, ``CyclicLR``'s is
+``cyclic(up, start=max_momentum, peak=base_momentum, ...)`` with the lr's
+mode, gamma and ``down``: absolute numbers, the group's own (torch's per-group
+lists).  In a ``SequentialLR`` each momentum-cycling scheduler sets it while
+active, from its own step 0 (a milestone restarts it with ``get_lr()``); where
+none is active it holds the last value set -- before the first of them, the
+value the last one built set at construction (its step 0), which is refused
+(E0801) when they would set different ones, since torch does not record which
+was built last.
 
 Not translated (:class:`~lrdsl.errors.UnsupportedError`, code E0801, with the
 reason): ``LambdaLR`` and ``MultiplicativeLR`` (an arbitrary Python function:

@@ -7,6 +7,13 @@ schedulers as their product, and a ``SequentialLR`` as the chain of its
 schedulers cut at the milestones (:func:`~lrdsl.translate._pieces._chain`).
 Subclasses, ``LambdaLR``/``MultiplicativeLR`` (arbitrary Python functions) and
 combinations torch itself cannot step are E0801, saying why.
+
+Where torch also drives the momentum (``CyclicLR``/``OneCycleLR`` with
+``cycle_momentum=True``, alone or in a ``SequentialLR``), the result is a plan
+``{"lr": ..., "momentum": ...}`` (``"betas[0]"`` when torch drives the betas:
+``"betas" in optimizer.defaults``), which :class:`lrdsl.torch.DSLScheduler`
+takes as it is; :func:`_sequential_momentum` follows torch through the
+milestones (the momentum holds where no scheduler cycles it).
 """
 
 from __future__ import annotations
@@ -14,8 +21,16 @@ from __future__ import annotations
 import itertools
 
 from ._common import _V, _args, _fail, _finish, _float, _num, _steps
-from ._pieces import _chain, _Piece, _Product
-from ._torch_pieces import _TORCH_FACTORS, _TORCH_SIMPLE, _torch_piece, _TorchContext
+from ._pieces import _chain, _Consts, _Piece, _Product
+from ._torch_pieces import (
+    _TORCH_FACTORS,
+    _TORCH_SIMPLE,
+    _torch_piece,
+    _TorchContext,
+    momentum_at,
+    momentum_key,
+    momentum_piece,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -83,15 +98,17 @@ def _plateau(s: Any, ctx: _TorchContext) -> str:
     return f"plateau({_args(*args)})"
 
 
-def from_torch(scheduler: Any, *, group: int = 0, steps: int | None = None) -> str:
+def from_torch(scheduler: Any, *, group: int = 0, steps: int | None = None) -> str | dict[str, str]:
     """The lrdsl text of a ``torch.optim.lr_scheduler`` scheduler, for param
-    group ``group``.
+    group ``group``; a plan ``{"lr": ..., "momentum": ...}`` (or ``"betas[0]"``,
+    as torch chooses) where the scheduler also cycles the momentum.
 
     Compile it with ``base_lr`` = that group's ``initial_lr`` (the optimizer's
     lr for the group, unless a CyclicLR/OneCycleLR changed it, in which case the
-    text has no ``base`` in it).  With ``steps=N`` the text only has to match
-    on steps ``0..N-1``.  Raises :class:`~lrdsl.errors.UnsupportedError` (E0801)
-    for what lrdsl cannot express, saying why.
+    text has no ``base`` in it); the momentum text is in absolute numbers.  With
+    ``steps=N`` the text only has to match on steps ``0..N-1``.  Raises
+    :class:`~lrdsl.errors.UnsupportedError` (E0801) for what lrdsl cannot
+    express, saying why.
     """
     L = _torch_classes()
     if steps is not None:
@@ -108,17 +125,72 @@ def from_torch(scheduler: Any, *, group: int = 0, steps: int | None = None) -> s
         )
     rel = not _contains(scheduler, ("CyclicLR", "OneCycleLR"))
     ctx = _TorchContext(scheduler.optimizer, group, rel)
+    momentum: tuple[str, str] | None = None
     if kind == "SequentialLR":
         text = _sequential(scheduler, ctx, L, steps)
+        momentum = _sequential_momentum(scheduler, ctx, L, steps)
     elif kind == "ChainedScheduler":
         piece = _chained(scheduler, ctx, L, replay=False)
         text = piece.text() if steps is None else piece.upto(steps)
     elif kind in _TORCH_SIMPLE:
         piece = _torch_piece(scheduler, kind, ctx, first=True, start=None)
         text = piece.text() if steps is None else piece.upto(steps)
+        key = momentum_key(scheduler) if kind in ("CyclicLR", "OneCycleLR") else None
+        if key is not None:
+            m = momentum_piece(scheduler, kind, ctx)
+            momentum = (key, m.text() if steps is None else m.upto(steps))
     else:
         raise _fail(f"{kind} is not translated to lrdsl")
-    return _finish(text, kind)
+    lr = _finish(text, kind)
+    if momentum is None:
+        return lr
+    key, mtext = momentum
+    return {"lr": lr, key: _finish(mtext, f"{kind}'s {key}")}
+
+
+def _sequential_momentum(s: Any, ctx: _TorchContext, L: Any, horizon: int | None) -> tuple[str, str] | None:
+    """The momentum a SequentialLR's momentum-cycling schedulers set (None if none
+    does): each cycles it while active, from its own step 0; elsewhere it holds
+    the last value set -- before the first of them, the value the last one built
+    set at construction (its step 0)."""
+    scheds = list(s._schedulers)
+    cyclers: dict[int, str] = {}
+    for i, x in enumerate(scheds):
+        k = momentum_key(x) if type(x).__name__ in ("CyclicLR", "OneCycleLR") else None
+        if k is not None:
+            cyclers[i] = k
+    if not cyclers:
+        return None
+    key = next(iter(cyclers.values()))
+    ms = [int(m) for m in s._milestones]
+    bounds = [0, *ms]
+    lengths = [(ms[i] if i < len(ms) else None) for i in range(len(scheds))]
+    lengths = [None if end is None else end - bounds[i] for i, end in enumerate(lengths)]
+    first_active = next(i for i, n in enumerate(lengths) if n != 0)
+    if first_active in cyclers:
+        value = 0.0  # not used: the cycler sets it from step 0
+    else:
+        starts = {momentum_at(scheds[i], type(scheds[i]).__name__, ctx, 0) for i in cyclers}
+        if len(starts) > 1:
+            raise _fail(
+                f"SequentialLR whose schedulers cycle the {key} from different values ({sorted(starts)}): before the"
+                f" first of them runs, the {key} is whichever was built last set, which the SequentialLR does"
+                " not record",
+                "translate the lr alone from the schedulers, or give them the same max_momentum",
+            )
+        value = starts.pop()
+    parts: list[tuple[_Piece, int | None]] = []
+    for i, (sched, n) in enumerate(zip(scheds, lengths)):
+        if n == 0:
+            continue
+        kind = type(sched).__name__
+        if i in cyclers:
+            parts.append((momentum_piece(sched, kind, ctx), n))
+            if n is not None:
+                value = momentum_at(sched, kind, ctx, n - 1)
+        else:
+            parts.append((_Consts([(_V(value), None)]), n))
+    return key, _chain(parts, horizon)
 
 
 def _chained(s: Any, ctx: _TorchContext, L: Any, *, replay: bool, start: _V | None = None) -> _Piece:

@@ -186,6 +186,13 @@ def _warm_restarts(s: Any, ctx: _TorchContext) -> _Piece:
 
 def _cyclic_lr(s: Any, ctx: _TorchContext) -> _Piece:
     g = ctx.g
+    low = _V(_float(s.base_lrs[g], f"CyclicLR.base_lrs[{g}]"))
+    high = _V(_float(s.max_lrs[g], f"CyclicLR.max_lrs[{g}]"))
+    return _Formatted(f"cyclic({_cyclic_args(s, f'low={low.text()}', f'high={high.text()}')}{{steps}})")
+
+
+def _cyclic_args(s: Any, low: str, high: str) -> str:
+    """CyclicLR's cycle as cyclic(...) arguments, between ``low`` and ``high``."""
     if getattr(s, "_scale_fn_custom", None) is not None:
         raise _fail(
             "CyclicLR with a custom scale_fn: lrdsl's cyclic knows the triangular, triangular2 and"
@@ -197,39 +204,30 @@ def _cyclic_lr(s: Any, ctx: _TorchContext) -> _Piece:
     down = total - up
     if not (up >= 1 and down >= 1 and float(up) / total == ratio and float(down).is_integer()):
         raise _fail(f"CyclicLR's step sizes (total {total!r}, up ratio {ratio!r}) are not whole numbers of steps")
-    low = _V(_float(s.base_lrs[g], f"CyclicLR.base_lrs[{g}]"))
-    high = _V(_float(s.max_lrs[g], f"CyclicLR.max_lrs[{g}]"))
     mode = str(s.mode)
     if mode not in ("triangular", "triangular2", "exp_range"):  # pragma: no cover - torch validates
         raise _fail(f"CyclicLR mode {mode!r} is not one of triangular, triangular2, exp_range")
     gamma = _positive(s.gamma, "CyclicLR.gamma") if mode == "exp_range" else 1.0
-    args = _args(
+    return _args(
         str(up),
-        f"low={low.text()}",
-        f"high={high.text()}",
+        low,
+        high,
         None if mode == "triangular" else f"mode={mode}",
         None if gamma == 1.0 else f"gamma={_num(gamma)}",
         None if down == up else f"down={int(down)}",
     )
-    return _Formatted(f"cyclic({args}{{steps}})")
 
 
-def _one_cycle(s: Any, ctx: _TorchContext) -> _Piece:
-    """OneCycleLR as one_cycle(...), its arguments recovered from the group's lrs and
-    the phase ends, with torch's value one step past the end for a milestone there."""
-    group = ctx.group
+def _one_cycle_shape(s: Any) -> tuple[int, str | None, bool, list[float], list[str | None]]:
+    """OneCycleLR's length, anneal, phase count and ends, and its pct_start,
+    anneal and three_phase arguments (None where lrdsl's default)."""
     n = _steps(s.total_steps, "OneCycleLR.total_steps")
-    top = _float(group["max_lr"], "the group's max_lr")
-    initial = _float(group["initial_lr"], "the group's initial_lr")
-    low = _float(group["min_lr"], "the group's min_lr")
     anneal = getattr(s, "_anneal_func_type", None)
     if anneal not in ("cos", "linear"):
         raise _fail("this OneCycleLR has no anneal_strategy 'cos' or 'linear' (a custom anneal_func?)")
     phases = list(s._schedule_phases)
     three = len(phases) == 3
     ends = [float(p["end_step"]) for p in phases]
-    if initial <= 0:
-        raise _fail(f"OneCycleLR's initial lr max_lr/div_factor is {initial!r}; lrdsl's one_cycle needs it > 0")
 
     def ends_of(pct: float) -> list[float]:
         if three:
@@ -237,21 +235,40 @@ def _one_cycle(s: Any, ctx: _TorchContext) -> _Piece:
         return [float(pct * n) - 1, float(n - 1)]
 
     pct = _nice_float((ends[0] + 1) / n, lambda c: 0 < c < 1 and ends_of(c) == ends)
+    if pct is None:
+        raise _fail(f"OneCycleLR's phase ends {ends} do not come from a pct_start that lrdsl can write")
+    args = [
+        None if pct == 0.3 else f"pct_start={_num(pct)}",
+        None if anneal == "cos" else "anneal=linear",
+        "three_phase=true" if three else None,
+    ]
+    return n, anneal, three, ends, args
+
+
+def _one_cycle(s: Any, ctx: _TorchContext) -> _Piece:
+    """OneCycleLR as one_cycle(...), its arguments recovered from the group's lrs and
+    the phase ends, with torch's value one step past the end for a milestone there."""
+    group = ctx.group
+    n, anneal, three, ends, shape = _one_cycle_shape(s)
+    top = _float(group["max_lr"], "the group's max_lr")
+    initial = _float(group["initial_lr"], "the group's initial_lr")
+    low = _float(group["min_lr"], "the group's min_lr")
+    if initial <= 0:
+        raise _fail(f"OneCycleLR's initial lr max_lr/div_factor is {initial!r}; lrdsl's one_cycle needs it > 0")
     div = _nice_float(top / initial, lambda c: c > 0 and top / c == initial)
     final = _nice_float(initial / low, lambda c: c > 0 and initial / c == low) if low > 0 else None
-    if pct is None or div is None or final is None:
+    if div is None or final is None:
         raise _fail(
-            "OneCycleLR's phases and lrs (max_lr, initial_lr, min_lr in its param group) do not come from"
-            " a pct_start, div_factor and final_div_factor that lrdsl can write"
+            "OneCycleLR's lrs (max_lr, initial_lr, min_lr in its param group) do not come from"
+            " a div_factor and final_div_factor that lrdsl can write"
         )
     args = _args(
         str(n),
         f"max={_num(top)}",
-        None if pct == 0.3 else f"pct_start={_num(pct)}",
+        shape[0],
         None if div == 25.0 else f"div={_num(div)}",
         None if final == 1e4 else f"final_div={_num(final)}",
-        None if anneal == "cos" else "anneal=linear",
-        "three_phase=true" if three else None,
+        *shape[1:],
     )
     # torch's value one step past the end: the last phase extrapolated (pct > 1)
     s0 = ends[-2]
@@ -262,6 +279,68 @@ def _one_cycle(s: Any, ctx: _TorchContext) -> _Piece:
     else:
         extra = (low - start_lr) * frac + start_lr
     return _OneCycle(f"one_cycle({args})", n, extra)
+
+
+# ---------------------------------------------------------------- the momentum CyclicLR and OneCycleLR cycle
+
+
+def momentum_key(s: Any) -> str | None:
+    """The group entry a CyclicLR or OneCycleLR cycles, exactly as torch chooses
+    (``betas[0]`` when ``"betas" in optimizer.defaults``, else ``momentum``), or
+    None when ``cycle_momentum`` is off."""
+    if not getattr(s, "cycle_momentum", False):
+        return None
+    use_beta1 = getattr(s, "use_beta1", None)
+    if use_beta1 is None:  # pragma: no cover - torch sets it with cycle_momentum
+        use_beta1 = "betas" in s.optimizer.defaults
+    return "betas[0]" if use_beta1 else "momentum"
+
+
+def _momenta(s: Any, kind: str, ctx: _TorchContext) -> tuple[float, float]:
+    """(max_momentum, base_momentum) of group ``ctx.g``, where torch reads them."""
+    g = ctx.g
+    if kind == "CyclicLR":
+        return (
+            _float(s.max_momentums[g], f"CyclicLR.max_momentums[{g}]"),
+            _float(s.base_momentums[g], f"CyclicLR.base_momentums[{g}]"),
+        )
+    return (
+        _float(ctx.group["max_momentum"], "the group's max_momentum"),
+        _float(ctx.group["base_momentum"], "the group's base_momentum"),
+    )
+
+
+def momentum_piece(s: Any, kind: str, ctx: _TorchContext) -> _Piece:
+    """The momentum (or beta1) a CyclicLR/OneCycleLR sets, in absolute numbers:
+    the lr's cycle mirrored, from max_momentum to base_momentum and back."""
+    top, bottom = _momenta(s, kind, ctx)
+    start, peak = f"start={_num(top)}", f"peak={_num(bottom)}"
+    if kind == "CyclicLR":
+        return _Formatted(f"cyclic({_cyclic_args(s, start, peak)}{{steps}})")
+    n, _, _, _, shape = _one_cycle_shape(s)
+    text = f"one_cycle({_args(str(n), start, peak, f'end={_num(top)}', *shape)})"
+    return _OneCycle(text, n, momentum_at(s, kind, ctx, n))
+
+
+def momentum_at(s: Any, kind: str, ctx: _TorchContext, k: int) -> float:
+    """torch's momentum at the scheduler's step ``k``, computed as its get_lr does."""
+    top, bottom = _momenta(s, kind, ctx)
+    if kind == "CyclicLR":
+        cycle = math.floor(1 + k / s.total_size)
+        x = 1.0 + k / s.total_size - cycle
+        factor = x / s.step_ratio if x <= s.step_ratio else (x - 1) / (s.step_ratio - 1)
+        height = (top - bottom) * factor
+        return top - height * s.scale_fn(cycle if s.scale_mode == "cycle" else k)
+    start_step = 0.0
+    phases = s._schedule_phases
+    for i, phase in enumerate(phases):
+        end_step = phase["end_step"]
+        if k <= end_step or i == len(phases) - 1:
+            pct = (k - start_step) / (end_step - start_step)
+            a, b = (float(ctx.group[phase[f"{w}_momentum"]]) for w in ("start", "end"))
+            return float(s._anneal_func(a, b, pct))
+        start_step = end_step
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 _RELATIVE: dict[str, Callable[[Any, _V, _V, bool, bool], _Piece]] = {

@@ -15,8 +15,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .plan import Plan
-    from .schedule import Schedule
+    from ..plan import Plan
+    from ..schedule import Schedule
 
 #: Points of the plain SVG polyline; steps shown when a schedule has no end.
 POINTS = 400
