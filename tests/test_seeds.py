@@ -290,3 +290,38 @@ def test_seed004_torch_one_cycle(backend: str) -> None:
     steps = np.arange(1000)
     sched = lrdsl.compile("one_cycle(1000, max=0.1)", base_lr=0.01)
     assert_parity(sched.values(steps), np.array(expected), steps, 0.1, "one_cycle(1000, max=0.1) vs OneCycleLR")
+
+
+def test_seed004_one_cycle_runs_with_momentum() -> None:
+    """Seed 004's OneCycleLR moved to lrdsl keeps torch's momentum cycle: from_torch
+    gives a plan, DSLScheduler runs it, and lr and momentum match torch at every step."""
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    from lrdsl.torch import DSLScheduler
+
+    def run(make):  # type: ignore[no-untyped-def]
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.01, momentum=0.9)
+        sched = make(opt)
+        seen = []
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
+            for _ in range(1000):
+                seen.append((opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]))
+                sched.step()
+        return np.array(seen), sched
+
+    def torch_one_cycle(opt):  # type: ignore[no-untyped-def]
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, steps_per_epoch=100, epochs=10)
+
+    want, scheduler = run(torch_one_cycle)
+    plan = lrdsl.from_torch(
+        torch_one_cycle(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.01, momentum=0.9))
+    )
+    assert isinstance(plan, dict) and set(plan) == {"lr", "momentum"}
+    assert "start=0.95" in plan["momentum"] and "peak=0.85" in plan["momentum"]
+    got, _ = run(lambda opt: DSLScheduler(opt, plan))
+    steps = np.arange(1000)
+    assert_parity(got[:, 0], want[:, 0], steps, 0.1, "lr vs OneCycleLR")
+    assert_parity(got[:, 1], want[:, 1], steps, 0.95, "momentum vs OneCycleLR")
+    assert want[0, 1] == 0.95 and want[299, 1] == pytest.approx(0.85) and want[999, 1] == pytest.approx(0.95)
