@@ -21,6 +21,7 @@ enum {
     LR_CYCLIC = 14,
     LR_ONE_CYCLE = 15,
     LR_PLATEAU = 16,
+    LR_COOLDOWN = 17,
     LR_REPEAT = 20,
     LR_MIN = 21,
     LR_MAX = 22,

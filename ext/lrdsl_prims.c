@@ -20,6 +20,39 @@
 
 /* ---------------------------------------------------------- scalar helpers */
 
+/* warmup, shape=sqrt: HuggingFace's 1 - sqrt(1 - t/n) as (t/n)/(1 + sqrt((n-t)/n)) */
+static inline double f_warmsqrt(double t, double N, double a, double b) {
+    return a + (b - a) * ((t / N) / (1.0 + sqrt((N - t) / N)));
+}
+
+/* cooldown (lrdsl/primitives/cooldown.py): with t elapsed and r = n - t remaining
+ * steps, start - (start-end)*G in the first half (2t <= n), end + (start-end)*F
+ * after it; G is the drop done, F = 1 - G the drop to come.  Shape codes as
+ * COOLDOWN_SHAPES; RC is the sin^2 helper (rc_second, or vrc_second in loops). */
+#define COOL_G_LINEAR(RC, t, r, N, k) ((t) / (N))
+#define COOL_F_LINEAR(RC, t, r, N, k) ((r) / (N))
+#define COOL_G_COS(RC, t, r, N, k) RC((t) * (HALF_PI / (N)))
+#define COOL_F_COS(RC, t, r, N, k) RC((r) * (HALF_PI / (N)))
+#define COOL_G_SQRT(RC, t, r, N, k) sqrt((t) / (N))
+#define COOL_F_SQRT(RC, t, r, N, k) (((r) / (N)) / (1.0 + sqrt((t) / (N))))
+#define COOL_G_SQUARE(RC, t, r, N, k) (((t) / (N)) * ((t) / (N)))
+#define COOL_F_SQUARE(RC, t, r, N, k) (((r) / (N)) * (1.0 + (t) / (N)))
+#define COOL_G_POWER(RC, t, r, N, k) pow((t) / (N), (k))
+#define COOL_F_POWER(RC, t, r, N, k) (1.0 - pow((t) / (N), (k)))
+
+#define COOL_PICK(G, F) (first ? s - d * G(rc_second, t, r, N, k) : e + d * F(rc_second, t, r, N, k))
+static double f_cool(int64_t shape, int first, double t, double N, double s, double e, double k) {
+    double r = N - t, d = s - e;
+    switch (shape) {
+    case 0: return COOL_PICK(COOL_G_LINEAR, COOL_F_LINEAR);
+    case 1: return COOL_PICK(COOL_G_COS, COOL_F_COS);
+    case 2: return COOL_PICK(COOL_G_SQRT, COOL_F_SQRT);
+    case 3: return COOL_PICK(COOL_G_SQUARE, COOL_F_SQUARE);
+    case 4: return COOL_PICK(COOL_G_POWER, COOL_F_POWER);
+    default: return first ? s * pow(e / s, t / N) : e * pow(s / e, r / N); /* exp */
+    }
+}
+
 /* ------------------------------------------------------- each primitive, one step
  * lrp_<name>_scalar(f, nf, ip, ni, t): the value at local step t, from the
  * node's float slots f[0..nf) and int slots ip[0..ni) (layouts: each
@@ -39,6 +72,7 @@ static double lrp_warmup_scalar(LRP_ARGS, int64_t t) {
     if (ip[1] == 0) return f_linear(x, N, f[0], f[1]);
     if (ip[1] == 1)
         return 2 * (ip[0] - t) <= ip[0] ? WARMCOS_1(rc_first, x, N, f[0], f[1]) : WARMCOS_2(rc_second, x, N, f[0], f[1]);
+    if (ip[1] == 3) return f_warmsqrt(x, N, f[0], f[1]);
     return f_warmexp(x, N, f[0], f[1]);
 }
 static double lrp_cosine_scalar(LRP_ARGS, int64_t t) {
@@ -46,6 +80,10 @@ static double lrp_cosine_scalar(LRP_ARGS, int64_t t) {
     double x = (double)t;
     return 2 * t <= ip[0] ? COSINE_1(rc_first, x, (double)ip[0], f[0], f[1])
                           : COSINE_2(rc_second, x, (double)ip[0], f[0], f[1]);
+}
+static double lrp_cooldown_scalar(LRP_ARGS, int64_t t) {
+    LRP_UNUSED;
+    return f_cool(ip[1], 2 * t <= ip[0], (double)t, (double)ip[0], f[0], f[1], f[2]);
 }
 static double lrp_step_scalar(LRP_ARGS, int64_t t) {
     LRP_UNUSED;
@@ -109,6 +147,43 @@ CLONES static void v_warmexp(double *out, int32_t n, double t0, double N, double
 #pragma omp simd
     for (int32_t i = 0; i < n; i++) out[i] = f_warmexp(t0 + (double)i, N, a, b);
 }
+CLONES static void v_warmsqrt(double *out, int32_t n, double t0, double N, double a, double b) {
+#pragma omp simd
+    for (int32_t i = 0; i < n; i++) out[i] = f_warmsqrt(t0 + (double)i, N, a, b);
+}
+/* a cooldown's two halves, one loop each per shape */
+#define COOL_ARGS double *out, int32_t n, double t0, double N, double s, double e, double k
+typedef void (*cool_loop)(COOL_ARGS);
+#define COOL_LOOPS(NAME, FIRST, SECOND)                                                                          \
+    CLONES static void v_cool_##NAME##_1(COOL_ARGS) {                                                            \
+        double d = s - e;                                                                                        \
+        (void)d, (void)k;                                                                                        \
+        _Pragma("omp simd") for (int32_t i = 0; i < n; i++) {                                                    \
+            double t = t0 + (double)i, r = N - t;                                                                \
+            (void)r;                                                                                             \
+            out[i] = (FIRST);                                                                                    \
+        }                                                                                                        \
+    }                                                                                                            \
+    CLONES static void v_cool_##NAME##_2(COOL_ARGS) {                                                            \
+        double d = s - e;                                                                                        \
+        (void)d, (void)k;                                                                                        \
+        _Pragma("omp simd") for (int32_t i = 0; i < n; i++) {                                                    \
+            double t = t0 + (double)i, r = N - t;                                                                \
+            (void)r;                                                                                             \
+            out[i] = (SECOND);                                                                                   \
+        }                                                                                                        \
+    }
+#define COOL_SHAPE(NAME, G, F) COOL_LOOPS(NAME, s - d * G(vrc_second, t, r, N, k), e + d * F(vrc_second, t, r, N, k))
+COOL_SHAPE(linear, COOL_G_LINEAR, COOL_F_LINEAR)
+COOL_SHAPE(cos, COOL_G_COS, COOL_F_COS)
+COOL_SHAPE(sqrt, COOL_G_SQRT, COOL_F_SQRT)
+COOL_SHAPE(square, COOL_G_SQUARE, COOL_F_SQUARE)
+COOL_SHAPE(power, COOL_G_POWER, COOL_F_POWER)
+COOL_LOOPS(exp, s * pow(e / s, t / N), e * pow(s / e, r / N))
+static const cool_loop cool_first[] = {v_cool_linear_1, v_cool_cos_1,   v_cool_sqrt_1,
+                                       v_cool_square_1, v_cool_power_1, v_cool_exp_1};
+static const cool_loop cool_second[] = {v_cool_linear_2, v_cool_cos_2,   v_cool_sqrt_2,
+                                        v_cool_square_2, v_cool_power_2, v_cool_exp_2};
 CLONES static void v_exp(double *out, int32_t n, double t0, double a, double g, double every) {
 #pragma omp simd
     for (int32_t i = 0; i < n; i++) out[i] = f_exp(t0 + (double)i, a, g, every);
@@ -165,6 +240,10 @@ static void lrp_warmup_range(LRP_ARGS, int64_t t0, int64_t n, double *out) {
         CHUNKED(v_warmexp(_out, _m, _t0, N, f[0], f[1]));
         return;
     }
+    if (ip[1] == 3) {
+        CHUNKED(v_warmsqrt(_out, _m, _t0, N, f[0], f[1]));
+        return;
+    }
     /* cos: the sin^2 form while 2*(n - t) > n, i.e. t < n/2 */
     int64_t mid = ip[0] - ip[0] / 2; /* first t with 2*(n-t) <= n */
     int64_t split = mid < t0 ? 0 : mid - t0 > n ? n : mid - t0;
@@ -191,6 +270,20 @@ static void lrp_cosine_range(LRP_ARGS, int64_t t0, int64_t n, double *out) {
     for (int64_t o = split; o < n; o += CHUNK) {
         int32_t c = (int32_t)(n - o < CHUNK ? n - o : CHUNK);
         v_cosine_2(out + o, c, (double)(t0 + o), N, f[0], f[1]);
+    }
+}
+static void lrp_cooldown_range(LRP_ARGS, int64_t t0, int64_t n, double *out) {
+    LRP_UNUSED;
+    double N = (double)ip[0];
+    int64_t mid = ip[0] / 2 + 1; /* first t with 2t > n */
+    int64_t split = mid < t0 ? 0 : mid - t0 > n ? n : mid - t0;
+    for (int64_t o = 0; o < split; o += CHUNK) {
+        int32_t c = (int32_t)(split - o < CHUNK ? split - o : CHUNK);
+        cool_first[ip[1]](out + o, c, (double)(t0 + o), N, f[0], f[1], f[2]);
+    }
+    for (int64_t o = split; o < n; o += CHUNK) {
+        int32_t c = (int32_t)(n - o < CHUNK ? n - o : CHUNK);
+        cool_second[ip[1]](out + o, c, (double)(t0 + o), N, f[0], f[1], f[2]);
     }
 }
 static void lrp_step_range(LRP_ARGS, int64_t t0, int64_t n, double *out) {

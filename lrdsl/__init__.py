@@ -69,6 +69,20 @@ def from_keras(schedule: object, *, steps: int | None = None) -> str:
     return _from_keras(schedule, steps=steps)
 
 
+def from_torchtitan(cfg: object, steps: int | None = None) -> str:
+    """The lrdsl text of torchtitan's ``[lr_scheduler]`` section; see :mod:`lrdsl.translate`."""
+    from .translate import from_torchtitan as _from_torchtitan
+
+    return _from_torchtitan(cfg, steps)
+
+
+def from_megatron(args: object) -> str:
+    """The lrdsl text of Megatron-LM's lr options (a dict of them); see :mod:`lrdsl.translate`."""
+    from .translate import from_megatron as _from_megatron
+
+    return _from_megatron(args)
+
+
 def from_hf(
     lr_scheduler_type: str,
     num_warmup_steps: int = 0,
@@ -103,7 +117,9 @@ __all__ = [
     "compile_plan",
     "from_hf",
     "from_keras",
+    "from_megatron",
     "from_torch",
+    "from_torchtitan",
     "load",
     "load_plan",
     "parse",

@@ -276,6 +276,17 @@ def _warmup(src: Source, args: dict[str, Drawn], ctx: Ctx) -> None:
                 args[name] = draw_lr(src, positive=True)
 
 
+def _cooldown(src: Source, args: dict[str, Drawn], ctx: Ctx) -> None:
+    # power= goes with shape=power only (E0401); shape=exp decays geometrically:
+    # start and end > 0 (E0401), start given (by default the previous end: maybe 0)
+    if "power" in args:
+        args["shape"] = Drawn("power", "power")
+    if "shape" in args and args["shape"].value == "exp":
+        for name in ("start", "end"):
+            if args.get(name, Drawn("", 0.0)).value == 0.0:
+                args[name] = draw_lr(src, positive=True)
+
+
 #: What the registry does not say, per primitive: ``exclusive`` keyword groups
 #: (E0307: give at most one of each), ``sizes`` of list parameters from other
 #: arguments, ``fix`` for values that need one another, ``length`` where the
@@ -287,6 +298,7 @@ RULES: dict[str, dict[str, Any]] = {
     "one_cycle": {"exclusive": (("start", "div"), ("end", "final_div"))},
     "piecewise": {"sizes": {"values": lambda args: len(args["boundaries"].value) + 1}},
     "warmup": {"fix": _warmup},
+    "cooldown": {"fix": _cooldown},
     "repeat": {"length": lambda a: _repeat_length(a)},
 }
 

@@ -53,6 +53,10 @@ pytestmark = pytest.mark.filterwarnings(
 #: (text, compile context): every primitive appears at least once (checked below).
 SCHEDULES: list[tuple[str, dict[str, int]]] = [
     ("const(3e-4)", {}),
+    ("warmup(100, shape=sqrt) >> cooldown(9007199254740891, shape=sqrt, end=1e-5)", {}),
+    ("cooldown(4503599627370497, shape=cos, start=0.5, end=0.01)", {}),
+    ("cooldown(1000, shape=power, power=1.5) >> cooldown(1000, shape=exp, start=0.1, end=1e-4)", {}),
+    ("warmup(10) >> hold() >> cooldown(20%, shape=square)", {"total_steps": 9007199254740991}),
     ("const(0.5, steps=100) >> hold(10, value=0.3) >> linear(90, end=0.01)", {}),
     ("hold(4503599627370496, value=0.2) >> exp(0.99)", {}),
     ("linear(1000, start=0.5, end=1e-4)", {}),

@@ -10,11 +10,12 @@ it up.
 
 from __future__ import annotations
 
-from . import decays, periodic, reactive, restarts, smooth, structural
+from . import cooldown, decays, periodic, reactive, restarts, smooth, structural
 from .base import P, Param, ParamError, Primitive
 
 CATALOGUE: tuple[Primitive, ...] = (
     *smooth.ALL,
+    *cooldown.ALL,
     *decays.ALL,
     *restarts.ALL,
     *periodic.ALL,

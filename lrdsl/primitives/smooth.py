@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 
 #: The kernel's codes for warmup shapes.
-SHAPES = {"linear": 0, "cos": 1, "exp": 2}
+SHAPES = {"linear": 0, "cos": 1, "exp": 2, "sqrt": 3}
 
 # ---------------------------------------------------------------- const, hold
 
@@ -138,6 +138,9 @@ def warmup_formula(xp, t, p):  # type: ignore[no-untyped-def]
         left = p.n - t
         h = raised_cosine(xp, (math.pi * xp.f(left)) / p.n, xp.f(t) * (HALF_PI / p.n), 2 * left <= p.n)
         return p.start + (p.end - p.start) * h
+    if p.shape == "sqrt":  # HuggingFace's 1 - sqrt(1 - t/n), as (t/n) / (1 + sqrt((n-t)/n))
+        h = (xp.f(t) / p.n) / (1.0 + xp.sqrt(xp.f(p.n - t) / p.n))
+        return p.start + (p.end - p.start) * h
     return p.start * xp.power(p.end / p.start, xp.f(t) / p.n)
 
 
@@ -147,11 +150,12 @@ WARMUP = Primitive(
         Param("n", LENGTH, doc="length in steps"),
         Param("start", VALUE, 0.0, "value at step 0"),
         Param("end", VALUE, NEXT, "target; by default where the next segment starts (base when last)"),
-        Param("shape", ENUM, "linear", "ramp shape", choices=("linear", "cos", "exp")),
+        Param("shape", ENUM, "linear", "ramp shape", choices=tuple(SHAPES)),
     ),
     "ramp to where the next segment starts",
     """linear: start + (target-start)*t/n; cos: start + (target-start)*(1 - cos(pi*t/n))/2;
-    exp: start*(target/start)^(t/n).  The target is reached exactly at step n,
+    exp: start*(target/start)^(t/n); sqrt: start + (target-start)*(1 - sqrt(1 - t/n))
+    (HuggingFace's '1-sqrt' warm-up).  The target is reached exactly at step n,
     where the next segment begins.
 
     >>> s = lrdsl.compile("warmup(4) >> const(0.8)")
@@ -161,7 +165,7 @@ WARMUP = Primitive(
     matches="Keras CosineDecay(warmup_steps=n, warmup_target); HuggingFace get_*_schedule_with_warmup",
     opcode=3,
     slots=lambda p: ([p["start"], p["end"]], [p["n"], SHAPES[p["shape"]]]),
-    check=fixed(2, 2, (0, 1, LIMIT), (1, 0, 2)),
+    check=fixed(2, 2, (0, 1, LIMIT), (1, 0, len(SHAPES) - 1)),
     formula=warmup_formula,
     prepare=warmup_prepare,
     length=_n,

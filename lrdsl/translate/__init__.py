@@ -113,17 +113,22 @@ nothing; Keras gives NaN after them), non-positive decay rates.  (Keras turns
 Python-float arguments into float32; the text has the float64 values, so it
 matches Keras to 1e-12 when the schedule was built with ``np.float64``
 arguments, to float32 precision otherwise.)  HuggingFace:
-``cosine_warmup_with_min_lr`` (its cosine starts one step into the descent and
-its warm-up at ``1/num_warmup_steps``; lrdsl's cosines start at their peak),
-``warmup_stable_decay`` with ``decay_type="1-sqrt"`` (``1 - sqrt(progress)`` is a
-root of elapsed time; lrdsl's ``poly`` has powers of the remaining time), cosines
-whose cycle is not a whole number of steps, and names HF does not have.
+``greedy`` (GreedyLR raises the lr on improvement), ``cosine_warmup_with_min_lr``
+with num_warmup_steps 0 (or 1 with warmup_lr_rate != 1: its cosine starts one step
+past its peak), cosines whose cycle is not a whole number of steps, and names HF
+does not have.
+
+The LLM trainers: :func:`from_torchtitan` reads torchtitan's ``[lr_scheduler]``
+section (warmup_steps, decay_ratio, decay_type, min_lr_factor) and
+:func:`from_megatron` Megatron-LM's ``--lr-*`` options (a dict of them, dashes or
+underscores), each value for value with its trainer's own step formula.
 """
 
 from __future__ import annotations
 
 from ._hf import HF_SCHEDULER_TYPES, from_hf
 from ._keras import from_keras
+from ._llm import from_megatron, from_torchtitan
 from ._torch import from_torch
 
-__all__ = ["HF_SCHEDULER_TYPES", "from_hf", "from_keras", "from_torch"]
+__all__ = ["HF_SCHEDULER_TYPES", "from_hf", "from_keras", "from_megatron", "from_torch", "from_torchtitan"]

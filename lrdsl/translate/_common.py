@@ -6,16 +6,18 @@ A source schedule's numbers are read with :func:`_float` and :func:`_steps`
 :class:`_V`, ``c * base`` or the number ``c``; :func:`_kw` writes it as an
 argument unless it is lrdsl's default.  :func:`_finish` gives a translation's
 canonical text, checked to compile, and :func:`_fail` the E0801 error for what
-lrdsl cannot express.  The segment shapes built from these values are in
+lrdsl cannot express; :func:`_options` reads a trainer's options (dashes or
+underscores, E0202 for an unknown one) and :func:`_choice` one of its words.  The segment shapes built from these values are in
 :mod:`lrdsl.translate._pieces`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from fractions import Fraction
 
-from ..language.errors import ArgumentError, LrdslError, UnsupportedError
+from ..language.errors import ArgumentError, LrdslError, UnsupportedError, did_you_mean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -182,3 +184,43 @@ def _positive(x: object, what: str) -> float:
     if value <= 0:
         raise _fail(f"{what}={value!r}: lrdsl's decays need a factor > 0")
     return value
+
+
+def _options(cfg: object, known: Mapping[str, object], what: str) -> dict[str, object]:
+    """A trainer's options (a mapping, an ``argparse.Namespace`` or a dataclass)
+    with keys spelled ``--lr-decay-style``, ``lr-decay-style`` or
+    ``lr_decay_style`` (one ``prefix.`` such as ``lr_scheduler.`` dropped), over
+    ``known``'s defaults; an unknown key is E0202 with a did-you-mean."""
+    import dataclasses
+
+    if isinstance(cfg, Mapping):
+        items = dict(cfg)
+    elif dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
+        items = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+    elif hasattr(cfg, "__dict__"):
+        items = dict(vars(cfg))
+    else:
+        raise ArgumentError(f"{what} options must be a mapping, got {type(cfg).__name__}", None, code="E0305")
+    out = dict(known)
+    for key, value in items.items():
+        name = str(key).lstrip("-").replace("-", "_").rsplit(".", 1)[-1]
+        if name not in known:
+            raise ArgumentError(
+                f"{what} has no option {str(key)!r}",
+                None,
+                code="E0202",
+                hints=[*did_you_mean(name, known), "the options: " + ", ".join(known)],
+            )
+        out[name] = value
+    return out
+
+
+def _choice(value: object, choices: tuple[str, ...], what: str) -> str:
+    if value not in choices:
+        raise ArgumentError(
+            f"{what}={value!r} is not one of {', '.join(choices)}",
+            None,
+            code="E0306",
+            hints=did_you_mean(str(value), choices),
+        )
+    return str(value)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-#: HuggingFace's ``SchedulerType`` values (transformers.trainer_utils).
+#: HuggingFace's ``SchedulerType`` values (transformers.trainer_utils, transformers 5.24).
 HF_SCHEDULER_TYPES = (
     "linear",
     "cosine",
@@ -31,6 +31,7 @@ HF_SCHEDULER_TYPES = (
     "cosine_with_min_lr",
     "cosine_warmup_with_min_lr",
     "warmup_stable_decay",
+    "greedy",
 )
 
 _HF_KWARGS: dict[str, tuple[str, ...]] = {
@@ -61,6 +62,22 @@ _HF_KWARGS: dict[str, tuple[str, ...]] = {
         "min_lr_ratio",
         "num_cycles",
     ),
+    "greedy": (
+        "mode",
+        "factor",
+        "patience",
+        "threshold",
+        "threshold_mode",
+        "cooldown",
+        "warmup",
+        "min_lr",
+        "max_lr",
+        "eps",
+        "verbose",
+        "smooth",
+        "window_size",
+        "reset_start",
+    ),
 }
 
 
@@ -78,20 +95,22 @@ def from_hf(
 
     Compile it with ``base_lr`` = the optimizer's lr (what HF's LambdaLR
     multiplies).  ``lr_init`` is HF's ``optimizer.defaults['lr']``, which
-    ``polynomial`` (lr_end) and ``cosine_with_min_lr`` (min_lr) divide by: without
+    ``polynomial`` (lr_end) and the min-lr cosines (min_lr) divide by: without
     it those absolute lrs are written as numbers (right when the group's lr is
     the optimizer's default), with it as factors of base.  With ``steps=N`` the
     text only has to match on steps ``0..N-1``.
 
     ``kwargs`` are the ``get_*_schedule*`` function's own arguments (``num_cycles``,
     ``lr_end``, ``power``, ``timescale``, ``min_lr``, ``min_lr_rate``,
-    ``num_stable_steps``, ``num_decay_steps``, ``warmup_type``, ``decay_type``,
-    ``min_lr_ratio``, ReduceLROnPlateau's settings).  Note that ``get_scheduler``
-    itself drops ``scheduler_specific_kwargs`` for ``constant``,
-    ``constant_with_warmup`` and ``inverse_sqrt`` (``timescale=`` here follows
-    ``get_inverse_sqrt_schedule``).  HF's ``cosine`` keeps oscillating after
-    ``num_training_steps`` (nothing clamps its progress), and so does the text
-    unless ``steps`` stops it there.
+    ``warmup_lr_rate``, ``num_stable_steps``, ``num_decay_steps``, ``warmup_type``,
+    ``decay_type``, ``min_lr_ratio``, ReduceLROnPlateau's settings).  Note that
+    ``get_scheduler`` itself drops ``scheduler_specific_kwargs`` for ``constant``
+    and ``constant_with_warmup``.  HF's cosines keep oscillating after
+    ``num_training_steps`` (nothing clamps their progress), and so does the text
+    unless ``steps`` stops it there.  Every type of transformers 5.24 translates
+    except ``greedy`` (GreedyLR raises the lr on improvement) and
+    ``cosine_warmup_with_min_lr`` with fewer than two warm-up steps (its cosine
+    then starts one step past its peak): :class:`~lrdsl.errors.UnsupportedError`.
     """
     name = str(getattr(lr_scheduler_type, "value", lr_scheduler_type))
     if name not in _HF_KWARGS:

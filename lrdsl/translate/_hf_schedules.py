@@ -6,8 +6,12 @@ LambdaLR factor that ``transformers.optimization`` builds for it, found
 through a table keyed by the name.  HF's warm-up ``t / max(1, w)`` is lrdsl's
 ``warmup(w)``, its cosines become periodic cosines of whole-step half-periods
 and its absolute lrs (``lr_end``, ``min_lr``) are written as numbers, or as
-factors of ``base`` when ``lr_init`` is known.  :mod:`lrdsl.translate._hf`
-checks the names and arguments first.
+factors of ``base`` when ``lr_init`` is known.  ``warmup_stable_decay``'s
+shapes are ``warmup(shape=linear|cos|sqrt)`` and ``linear``, a periodic
+cosine or ``cooldown(shape=sqrt)``; ``cosine_warmup_with_min_lr``'s one-step
+offset (warm-up ``(t + 1)/w``, cosine progress ``(t - w + 1)/(total - w)``) is a
+warm-up one step shorter, so the cosine starts at its peak at step ``w - 1``.
+:mod:`lrdsl.translate._hf` checks the names and arguments first.
 """
 
 from __future__ import annotations
@@ -79,11 +83,38 @@ def _reduce_lr_on_plateau(c: _HfCall) -> str:
 
 
 def _cosine_warmup_with_min_lr(c: _HfCall) -> str:
+    """HF's warm-up (t + 1)/w (or warmup_lr_rate + (1 - warmup_lr_rate) t/(w - 1)) reaches
+    base at step w - 1, and its cosine's progress (t - w + 1)/(total - w) is 0 there: so
+    the text is a warm-up one step shorter than w and a cosine from step w - 1."""
+    total = _need(c.total, "num_training_steps", c.name)
+    w, D = c.w, max(1, total - c.w)
+    rate = c.kw.get("warmup_lr_rate")
+    r0 = None if rate is None else _float(rate, "warmup_lr_rate")
+    if w == 0 or (w == 1 and r0 is not None and r0 != 1):
+        at = "step 0" if w == 0 else "step 1, after its warm-up step at warmup_lr_rate"
+        raise _fail(
+            f"HuggingFace's 'cosine_warmup_with_min_lr' with num_warmup_steps={w} starts its cosine one step"
+            f" into the descent (progress 1/{D} at {at}); lrdsl's cosines start at their peak",
+            "num_warmup_steps >= 2 translates exactly (the warm-up is then one step shorter),"
+            " and so does 'cosine_with_min_lr'",
+        )
+    if r0 is not None and r0 < 0:
+        raise _fail(f"warmup_lr_rate={r0!r} < 0: HF clamps nothing there; lrdsl's values must be >= 0")
+    cycles = _float(c.kw.get("num_cycles", 0.5), "num_cycles")
+    low = _hf_min(c.kw, c.lr_init, c.name)
+    horizon = None if c.steps is None else max(1, c.steps - (w - 1))
+    parts = [_hf_cosine(D, cycles, _V(1.0, True), low, horizon)]
+    if w >= 2:
+        start = _V(1 / w if r0 is None else r0, True)
+        parts.insert(0, f"warmup({_args(str(w - 1), _kw('start', start, omit_zero=True))})")
+    return " >> ".join(parts)
+
+
+def _greedy(c: _HfCall) -> str:
     raise _fail(
-        "HuggingFace's 'cosine_warmup_with_min_lr' warms up as (t + 1)/num_warmup_steps and starts its"
-        " cosine at progress (t - num_warmup_steps + 1)/(num_training_steps - num_warmup_steps), one step"
-        " into the descent; lrdsl's cosines start at their peak and its warm-ups at their start value",
-        "'cosine_with_min_lr' is the same schedule without the one-step shift",
+        "HuggingFace's 'greedy' (GreedyLR) raises the lr when the metric keeps improving (lr / factor, up to"
+        " max_lr) and resets it after reset_start steps at min_lr; lrdsl's plateau(...) only lowers it",
+        "'reduce_lr_on_plateau' translates to plateau(...)",
     )
 
 
@@ -104,7 +135,7 @@ def _cosine(c: _HfCall) -> str:
     cycles = _float(c.kw.get("num_cycles", 0.5), "num_cycles")
     low = _V(0.0)
     if c.name == "cosine_with_min_lr":
-        low = _hf_min(c.kw, c.lr_init)
+        low = _hf_min(c.kw, c.lr_init, c.name)
     parts = [_hf_cosine(D, cycles, _V(1.0, True), low, c.horizon)]
     _hf_warmup(c.w, parts)
     return " >> ".join(parts)
@@ -162,7 +193,7 @@ def _polynomial(c: _HfCall) -> str:
 
 
 def _warmup_stable_decay(c: _HfCall) -> str:
-    """A warm-up (linear, cosine or 1-sqrt), a stable run at base, a linear or cosine decay."""
+    """A warm-up (linear, cosine or 1-sqrt), a stable run at base, a linear, cosine or 1-sqrt decay."""
     w, total, kw = c.w, c.total, c.kw
     D = kw.get("num_decay_steps")
     if D is None:
@@ -192,8 +223,8 @@ def _warmup_stable_decay(c: _HfCall) -> str:
             parts.append(f"warmup({_args(str(w), _kw('start', low, omit_zero=True), 'end=base')})")
         elif warmup_type == "cosine":
             parts.append(f"warmup({_args(str(w), _kw('start', low, omit_zero=True), 'end=base', 'shape=cos')})")
-        elif warmup_type == "1-sqrt":  # r + (1-r)(1 - sqrt(1 - t/w)) = base - (base - low)*((w-t)/w)^0.5
-            parts.append(f"poly({w}, power=0.5, end=base, start={low.text()})")
+        elif warmup_type == "1-sqrt":  # r + (1-r)(1 - sqrt(1 - t/w))
+            parts.append(f"warmup({_args(str(w), _kw('start', low, omit_zero=True), 'end=base', 'shape=sqrt')})")
         else:
             raise ArgumentError(f"warmup_type={warmup_type!r} is not linear, cosine or 1-sqrt", code="E0306")
     if S:
@@ -206,12 +237,8 @@ def _warmup_stable_decay(c: _HfCall) -> str:
             half = _hf_half(D, cycles)
             if not (half and D % half == 0 and (D // half) % 2 == 1):  # not ending at the bottom of a descent
                 parts.append(f"const({low.text()})")
-        elif decay_type == "1-sqrt":
-            raise _fail(
-                "warmup_stable_decay with decay_type='1-sqrt': its decay is 1 - sqrt(progress), a square root"
-                " of the elapsed time; lrdsl's poly has powers of the remaining time ((n - t)/n)**power",
-                "decay_type='linear' or 'cosine' translate",
-            )
+        elif decay_type == "1-sqrt":  # r + (1-r)(1 - sqrt(t/D))
+            parts.append(f"cooldown({_args(str(D), 'shape=sqrt', _kw('end', low, omit_zero=True))})")
         else:
             raise ArgumentError(f"decay_type={decay_type!r} is not linear, cosine or 1-sqrt", code="E0306")
     else:
@@ -232,13 +259,13 @@ def _hf_warmup(w: int, parts: list[str], target: str | None = None) -> None:
         parts.insert(0, f"warmup({w}{'' if target is None else ', end=' + target})")
 
 
-def _hf_min(kw: dict[str, Any], lr_init: float | None) -> _V:
-    """cosine_with_min_lr's floor: min_lr (absolute) or min_lr_rate (of base)."""
+def _hf_min(kw: dict[str, Any], lr_init: float | None, name: str) -> _V:
+    """The min-lr cosines' floor: min_lr (absolute) or min_lr_rate (of base)."""
     min_lr, rate = kw.get("min_lr"), kw.get("min_lr_rate")
     if min_lr is not None and rate is not None:
         raise ArgumentError("give min_lr or min_lr_rate, not both (as HuggingFace requires)", code="E0307")
     if min_lr is None and rate is None:
-        raise ArgumentError("'cosine_with_min_lr' needs min_lr or min_lr_rate", code="E0302")
+        raise ArgumentError(f"{name!r} needs min_lr or min_lr_rate", code="E0302")
     if rate is not None:
         r = _float(rate, "min_lr_rate")
         if r < 0:
@@ -289,4 +316,5 @@ _HF_TEXTS: dict[str, Callable[[_HfCall], str]] = {
     "cosine_with_min_lr": _cosine,
     "cosine_warmup_with_min_lr": _cosine_warmup_with_min_lr,
     "warmup_stable_decay": _warmup_stable_decay,
+    "greedy": _greedy,
 }
