@@ -12,6 +12,11 @@ when ``jax_enable_x64`` is on (within 1e-13 of the reference), else in float32:
 within 1e-6 relative of the float64 reference, or two float32 ulps of the
 schedule's peak where a formula subtracts nearly equal values (1cycle's rising
 cosine phase).
+
+A plan (several hyperparameters) becomes the keyword arguments of
+``optax.inject_hyperparams``: ``lrdsl.jax.hyperparams(plan, optax.adamw,
+learning_rate=3e-4, b1=0.9)`` or ``lrdsl.jax.inject_hyperparams(optax.adamw,
+plan, ...)``, in :mod:`lrdsl.emit.jax_plan`.
 Importing this module imports jax.
 """
 
@@ -25,6 +30,7 @@ import numpy as np
 
 from ..backends.tensor import TensorOps, guarded, jax_lib
 from ..reactive import refuse
+from .jax_plan import hyperparams, inject_hyperparams, optax_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,7 +38,7 @@ if TYPE_CHECKING:
 
     from ..schedule import Schedule
 
-__all__ = ["to_optax"]
+__all__ = ["hyperparams", "inject_hyperparams", "optax_name", "to_optax"]
 
 
 def to_optax(schedule: Schedule) -> Callable[[Any], Any]:

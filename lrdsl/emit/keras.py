@@ -4,6 +4,7 @@ callback, from a schedule.
     lr = lrdsl.compile("warmup(1000) >> cosine_restarts(2000, t_mul=2, m_mul=0.9)", base_lr=3e-4).to_keras()
     model.compile(optimizer=keras.optimizers.AdamW(learning_rate=lr), loss="mse")
     cb = lrdsl.keras.callback("step(5, gamma=0.5)", base_lr=0.1, verbose=1)   # per epoch
+    cb = lrdsl.keras.callback({"lr": "cosine(90)", "weight_decay": "linear(90, end=10 * base)"})  # a plan
 
 :class:`DSLSchedule` evaluates the compiled program with ``keras.ops`` only,
 through the same per-primitive formulas as the numpy reference, so it runs
@@ -13,11 +14,17 @@ to float64 only for the fractional part, so steps beyond 2**24 still advance;
 the value is computed in float64 where the backend has it and returned in
 Keras's float type.  Importing this module imports keras and registers the
 schedule for ``keras.models.load_model``.
+
+Given a plan (a mapping from hyperparameter name to text), :func:`callback`
+returns a :class:`~lrdsl.emit.keras_plan.DSLPlanCallback`, which sets any
+optimizer hyperparameter (``weight_decay``, ``beta_1``, ``momentum``,
+``ema_momentum``, ...) so that the compiled train step sees it.
 """
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Any
 
 import keras
@@ -26,12 +33,14 @@ from keras import ops
 
 from ..backends.tensor import TensorOps, guarded, keras_lib
 from ..language.errors import LrdslError
+from ..plan import Plan
 from ..reactive import Feedback, check_keys, refuse
 from ..schedule import Schedule
 from ..schedule import compile as compile_schedule
 from ..tools.rangetest import RangeTestResult, run
+from .keras_plan import DSLPlanCallback
 
-__all__ = ["DSLCallback", "DSLSchedule", "callback", "range_test"]
+__all__ = ["DSLCallback", "DSLPlanCallback", "DSLSchedule", "callback", "range_test"]
 
 
 def compute_dtypes() -> tuple[str, str]:
@@ -229,9 +238,18 @@ class DSLCallback(keras.callbacks.Callback):
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
 
-def callback(schedule: str | Schedule, **kwargs: Any) -> DSLCallback:
+def callback(schedule: str | Schedule | Mapping[str, Any] | Plan, **kwargs: Any) -> DSLCallback | DSLPlanCallback:
     """``lrdsl.keras.callback(text, base_lr=None, per="epoch", monitor="val_loss",
-    verbose=0, total_steps=None, steps_per_epoch=None, **placeholders)``."""
+    verbose=0, total_steps=None, steps_per_epoch=None, **placeholders)``: the
+    learning rate from one schedule (:class:`DSLCallback`).
+
+    Given a plan (a mapping from hyperparameter name to text, or an
+    :class:`~lrdsl.Plan`), a :class:`DSLPlanCallback` that sets every
+    hyperparameter it names (``learning_rate``, ``weight_decay``, ``beta_1``,
+    ``momentum``, ``ema_momentum``, ...), with ``bases=`` in place of
+    ``base_lr=`` (which still means ``bases["lr"]``)."""
+    if isinstance(schedule, (Mapping, Plan)):
+        return DSLPlanCallback(schedule, **kwargs)
     return DSLCallback(schedule, **kwargs)
 
 
