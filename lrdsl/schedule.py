@@ -22,6 +22,7 @@ from .language.domain import MAX_STEP, STEP_LIMIT, check_step, out_of_domain
 from .language.errors import LrdslError
 from .language.ir import Phase, Program
 from .language.printer import to_text
+from .primitives.ranges import candidates
 from .language.syntax import parse
 
 TYPE_CHECKING = False
@@ -38,6 +39,8 @@ _PHASE_EXACT = 1 << 12
 #: as a sum of 100 restart schedules, gets fewer samples, but at least _PHASE_MIN).
 _PHASE_BUDGET = 1 << 16
 _PHASE_MIN = 256
+#: Steps sampled for a sampled segment that runs on with no total to stop it.
+_PHASE_WINDOW = 1 << 20
 
 
 def compile(  # noqa: A001 - the public name the brief fixes
@@ -281,11 +284,20 @@ class Schedule:
         offset = 0
         for start, node in self.program.segments():
             length = node.length  # type: ignore[attr-defined]
-            stop = start + length if length is not None else max(self.total_steps or 0, start + 1)
+            exact = candidates(node.op, node.params, 0, 1) is not None  # type: ignore[attr-defined]
+            if length is not None:
+                stop = start + length
+            elif self.total_steps is not None:
+                stop = max(self.total_steps, start + 1)
+            else:  # runs on: a monotone segment's range is its ends; others are sampled over a window
+                stop = STEP_LIMIT if exact else start + _PHASE_WINDOW
             stop = min(stop, STEP_LIMIT)  # steps past the domain are never evaluated
             n = stop - start
+            local = candidates(node.op, node.params, 0, n) if n > 0 else []  # type: ignore[attr-defined]
             if n <= 0:  # starts past the step domain: never reached
                 steps = np.empty(0, dtype=np.int64)
+            elif local is not None:  # exact: the steps where the min and max are taken
+                steps = np.asarray(local, dtype=np.int64) + start
             else:
                 # each sample evaluates the segment's whole tree: a large tree gets fewer samples
                 samples = max(_PHASE_MIN, min(_PHASE_EXACT, _PHASE_BUDGET // sum(1 for _ in node.walk())))
