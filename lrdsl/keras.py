@@ -1,4 +1,8 @@
-"""``lrdsl.keras``: the public import path of :mod:`lrdsl.emit.keras`."""
+"""``lrdsl.keras``: the public import path of :mod:`lrdsl.emit.keras` (E0802 without keras)."""
 
-from .emit.keras import *  # noqa: F403
-from .emit.keras import __all__  # noqa: F401
+from .emit import emitter as _emitter
+
+_emitter("keras")  # a clear LrdslError (E0802, what to install) instead of a bare ModuleNotFoundError
+
+from .emit.keras import *  # noqa: E402, F403
+from .emit.keras import __all__  # noqa: E402, F401

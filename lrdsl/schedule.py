@@ -22,8 +22,8 @@ from .language.domain import MAX_STEP, STEP_LIMIT, check_step, out_of_domain
 from .language.errors import LrdslError
 from .language.ir import Phase, Program
 from .language.printer import to_text
-from .primitives.ranges import candidates
 from .language.syntax import parse
+from .primitives.ranges import candidates
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -73,7 +73,10 @@ def compile(  # noqa: A001 - the public name the brief fixes
 
     if isinstance(text, str):
         source = text
-        module = parse(text)
+        try:
+            module = parse(text)
+        except LrdslError as err:
+            raise err.with_traceback(None) from None
     elif isinstance(text, Module):
         module = text
         source = to_text(module)
@@ -96,7 +99,8 @@ def compile(  # noqa: A001 - the public name the brief fixes
         checked = check(module, placeholders)
         program = compile_program(checked, ctx, source)
     except LrdslError as err:
-        raise err.with_source(source) from None
+        # without the compiler's frames: the traceback is the caller's line, then this one
+        raise err.with_source(source).with_traceback(None) from None
     return Schedule(program, module, checked, placeholders)
 
 
@@ -183,10 +187,14 @@ class Schedule:
         return schedule_html(self)
 
     def to_torch(self, optimizer: Any, **kwargs: Any) -> Any:
-        """A :class:`lrdsl.torch.DSLScheduler` for ``optimizer`` (imports torch)."""
-        ctx: dict[str, Any] = {**self.context, **self.placeholders}
-        ctx.update(kwargs)
-        return emitter("torch").DSLScheduler(optimizer, self.source, **ctx)
+        """A :class:`lrdsl.torch.DSLScheduler` for ``optimizer`` (imports torch):
+        this text with each param group's lr as ``base``, in this schedule's
+        context (the totals, steps per epoch, clock, tokens and samples per
+        step: DSLScheduler's own keywords) and placeholders; ``kwargs``
+        (``resume=``, ``warn=``, ``last_epoch=``, or a context to change) win."""
+        context: dict[str, Any] = {**self.context, **kwargs}
+        placeholders = {k: v for k, v in self.placeholders.items() if k not in context}
+        return emitter("torch").DSLScheduler(optimizer, self.source, **context, **placeholders)
 
     def to_keras(self, **kwargs: Any) -> Any:
         """A :class:`lrdsl.keras.DSLSchedule` for this schedule (imports keras)."""
@@ -204,7 +212,7 @@ class Schedule:
         try:
             program = compile_program(self._checked, ctx, self.source)
         except LrdslError as err:
-            raise err.with_source(self.source) from None
+            raise err.with_source(self.source).with_traceback(None) from None
         return Schedule(program, self.ast, self._checked, self.placeholders)
 
     # ------------------------------------------------------------ evaluation

@@ -125,7 +125,7 @@ def test_check_error_exit_2_with_caret(capsys):
         ["eval", "cosine(10)", "--steps", "5", "--base-lr", "nan"],
         ["eval", "cosine(10)", "--steps", "5", "-D", "oops"],
         ["eval", "@/nonexistent/file", "--steps", "5"],
-        ["check", "exp(0.9) >> const(1)"],
+        ["explain", "exp(0.9) >> const(1)"],  # check passes without a total (it needs one to compile)
         ["frobnicate"],
         [],
     ],
@@ -138,7 +138,7 @@ def test_bad_input_exits_2_without_traceback(argv, capsys):
 
 def test_console_script_never_prints_a_traceback():
     for src in ["cosine(", "cosine(1e999)", "((((((", "cosine(10) >> exp(0.9) >> const(1)", "é"]:
-        proc = console("check", src)
+        proc = console("explain", src)
         assert proc.returncode == 2
         text = proc.stderr.decode()
         assert "Traceback" not in text and "^" in text and "line" in text

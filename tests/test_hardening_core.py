@@ -488,4 +488,25 @@ def test_a_missing_framework_is_e0802_naming_what_to_install(monkeypatch: pytest
     with pytest.raises(LrdslError) as err:
         lrdsl.compile("cosine(10)").to_torch(object())
     assert err.value.code == "E0802" and "pip install torch" in err.value.render()
-    assert set(emit.EMITTERS) == {"torch", "keras", "jax"}
+    assert {"torch", "keras", "jax"} <= set(emit.EMITTERS)
+
+
+def test_importing_an_emitter_without_its_framework_is_e0802() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'torch':\n"
+        "            raise ModuleNotFoundError('No module named torch', name='torch')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import lrdsl\n"
+        "try:\n"
+        "    import lrdsl.torch\n"
+        "except lrdsl.LrdslError as e:\n"
+        "    print(e.code)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "E0802", out.stderr[-2000:]

@@ -6,7 +6,7 @@ import pytest
 
 import lrdsl
 from lrdsl.tools.cli import main
-from lrdsl.tools.lint import lint
+from lrdsl.tools.lint import lint, notes
 
 
 def warnings_for(text: str, **kw: object) -> list[str]:
@@ -36,9 +36,12 @@ def test_lr_reaching_zero_before_the_end():
     assert any("reaches 0 at step 10" in w for w in ws)
 
 
-def test_warmup_from_zero():
-    ws = warnings_for("warmup(10) >> cosine(90, min=0.01)", total_steps=100)
-    assert any("starts at 0 at step 0" in w for w in ws)
+def test_warmup_from_zero_is_a_note_not_a_warning():
+    s = lrdsl.compile("warmup(10) >> cosine(90, min=0.01)", total_steps=100)
+    assert lint(s) == []  # the HuggingFace/Keras convention: not warned about every time
+    (note,) = notes(s)
+    assert "starts at 0 at step 0" in note and "HuggingFace and Keras convention" in note
+    assert notes(lrdsl.compile("warmup(10, start=0.01) >> cosine(90)", total_steps=100)) == []
 
 
 def test_schedule_shorter_than_the_total():

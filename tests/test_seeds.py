@@ -314,7 +314,7 @@ def test_seed004_one_cycle_runs_with_momentum() -> None:
     def torch_one_cycle(opt):  # type: ignore[no-untyped-def]
         return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, steps_per_epoch=100, epochs=10)
 
-    want, scheduler = run(torch_one_cycle)
+    want, _ = run(torch_one_cycle)
     plan = lrdsl.from_torch(
         torch_one_cycle(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.01, momentum=0.9))
     )

@@ -250,9 +250,10 @@ def test_explain_plain_text(capsys, monkeypatch):
         capsys,
     )
     assert code == 0
-    assert "[5, 100)  cosine_restarts(10, t_mul=2, m_mul=0.9)" in out
-    assert "cosine_restarts: n=10, peak=0.001, min=0, m_mul=0.9, t_mul=2" in out
-    assert "warmup: n=5, start=0, end=0.001, shape=linear" in out
+    assert "[5, 100)  cosine_restarts(10, t_mul=2, m_mul=0.9)  (fills the total)" in out
+    # every parameter, in the language's spelling; the elastic segment's bound is the steps it fills
+    assert "    cosine_restarts(n=10, t_mul=2, m_mul=0.9, alpha=0, min=0, peak=0.001, cycles=none, steps=95)" in out
+    assert "    warmup(n=5, start=0, end=0.001, shape=linear)" in out
     assert "\x1b[" not in out  # no colour codes
 
 
@@ -261,7 +262,9 @@ def test_compare(capsys):
     assert code == 0 and out.startswith("identical")
     code, out, _ = run(["compare", "cosine(100)", "cosine(100) >> const(0.5)", "--steps", "300"], capsys)
     assert code == 1
-    assert "first difference at step 100: a = 0.0, b = 0.5" in out and "max |a-b|                 0.5 at step 100" in out
+    assert (
+        "first difference at step 100: a = 0.0, b = 0.5" in out and "max |a-b|                 0.5 at step 100" in out
+    )
 
 
 def test_every_and_at(capsys):

@@ -857,7 +857,6 @@ def test_from_hf_plateau_and_horizon() -> None:
 @pytest.mark.parametrize(
     ("args", "kw", "words"),
     [
-        (("cosine_annealing", 0, 100), {}, ("not a HuggingFace SchedulerType", "cosine")),
         (("cosine_warmup_with_min_lr", 0, 100), {"min_lr_rate": 0.1}, ("one step", "peak")),
         (("greedy",), {"patience": 3}, ("GreedyLR", "raises the lr")),
         (("cosine", 0, 1000), {"num_cycles": 0.3}, ("half-periods", "1666.67")),
@@ -870,6 +869,9 @@ def test_from_hf_unsupported(args: tuple, kw: dict, words: tuple[str, ...]) -> N
 
 
 def test_from_hf_argument_errors() -> None:
+    with pytest.raises(lrdsl.ArgumentError, match="not a HuggingFace SchedulerType") as unknown:
+        from_hf("cosine_annealing", 0, 100)
+    assert unknown.value.code == "E0306" and "did you mean 'cosine'?" in unknown.value.hints  # a word, not E0801
     with pytest.raises(lrdsl.ArgumentError, match="num_training_steps"):
         from_hf("linear", 10)
     with pytest.raises(lrdsl.ArgumentError, match="num_cycle") as info:

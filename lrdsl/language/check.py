@@ -42,6 +42,15 @@ class _Checker(CallChecker):
         self.placeholders = Placeholders(placeholders)
         self.bindings: dict[str, object] = {}
         self.sizes: dict[int, tuple[int, int]] = {}
+        self.calls: list[A.Call] = []  # the calls being checked, innermost last (for messages)
+        self.after_first = False  # inside a chain's second or later segment, where 'prev' is defined
+
+    def call(self, node: A.Call) -> CCall:
+        self.calls.append(node)
+        try:
+            return super().call(node)
+        finally:
+            self.calls.pop()
 
     # -------------------------------------------------------------- names
 
@@ -81,8 +90,13 @@ class _Checker(CallChecker):
 
             items: list[object] = []
             spans: list[A.Span] = []
-            for i in node.items:
-                value = self.as_sched(self.expr(i), i)
+            outer = self.after_first
+            for k, i in enumerate(node.items):
+                self.after_first = outer or k > 0
+                try:
+                    value = self.as_sched(self.expr(i), i)
+                finally:
+                    self.after_first = outer
                 if isinstance(value, CSeq):  # a bound chain joins this one, as if written out
                     items.extend(value.items)
                     spans.extend(i.span for _ in value.items)  # type: ignore[attr-defined]
@@ -161,16 +175,60 @@ class _Checker(CallChecker):
             span = value.span  # where the word is written, which may be inside a binding
             if value.word in ("true", "false"):
                 return ArgumentError(f"expected {wanted}, got {value.word}", span, code="E0305", label=why)
-            pool = [*self.bindings, "base", "prev", *(REGISTRY if "schedule" in wanted else ())]
-            hints = did_you_mean(value.word, pool)
-            if value.word in ("nan", "inf", "infinity", "NaN", "Inf"):
-                hints = ["numbers are finite: there is no nan or inf literal"]
-            if value.word in REGISTRY:
-                hints = [f"'{value.word}' is a primitive: call it, e.g. {REGISTRY[value.word].signature}"]
             return UnknownNameError(
-                f"unknown name '{value.word}'", span, code="E0203", label="not defined", hints=hints
+                f"unknown name '{value.word}'",
+                span,
+                code="E0203",
+                label="not defined",
+                hints=self.word_hints(value.word, wanted == "a schedule"),
             )
         got = {"num": "a number", "list": "a list", "sched": "a schedule"}.get(
             getattr(value, "kind", ""), "something else"
         )
         return ArgumentError(f"expected {wanted}, got {got}", span, code="E0305", label=why or f"{got} here")
+
+    def word_hints(self, word: str, schedule: bool) -> list[str]:
+        """What to say of an unknown name: a close name that can be referred to
+        (a primitive only where a schedule goes), what values can refer to, and,
+        for a keyword argument's name, how to share its value."""
+        if word in ("nan", "inf", "infinity", "NaN", "Inf"):
+            return ["numbers are finite: there is no nan or inf literal"]
+        if word in REGISTRY:
+            return [f"'{word}' is a primitive: call it, e.g. {REGISTRY[word].signature}"]
+        names = [*self.bindings, "base", *(["prev"] if self.after_first else [])]
+        hints = did_you_mean(word, [*names, *(REGISTRY if schedule else ())])
+        if schedule:
+            return hints
+        shared = self.keyword_hint(word)
+        bound = f", the bindings ({', '.join(self.bindings)})" if self.bindings else ""
+        prev = ", 'prev' (the value the previous segment ends at)" if self.after_first else ""
+        refer = f"a value can refer to 'base' (the configured value){prev}{bound} and $placeholders"
+        if shared:
+            return [*hints, *shared, refer]
+        return [*hints, refer, f"to name a value, bind it before the schedule: {word} = 1e-3; ..."]
+
+    def keyword_hint(self, word: str) -> list[str]:
+        """For a name that is a keyword argument of an enclosing call: that
+        keyword arguments cannot be referred to, and the binding form instead."""
+        from .printer import to_text
+
+        for call in reversed(self.calls):
+            given = next((a for a in call.args if a.name == word), None)
+            if given is None:
+                continue
+            args = tuple(a._replace(value=A.Name(word, span=a.value.span)) if a is given else a for a in call.args)
+            example = f"{word} = {to_text(given.value)}; {to_text(call._replace(args=args))}"
+            return [
+                f"'{word}' is a keyword argument of {call.func}, and keyword arguments cannot be referred to",
+                f"bind the value and use the name twice: {example}",
+            ]
+        inner = self.calls[-1] if self.calls else None
+        prim = REGISTRY.get(inner.func) if inner is not None else None
+        if inner is None or prim is None or prim.param(word) is None:
+            return []
+        call = inner
+        example = to_text(call._replace(args=(*call.args, A.Arg(word, A.Name(word, span=call.span), span=call.span))))
+        return [
+            f"'{word}' is a parameter of {call.func}, not a value that can be referred to",
+            f"bind the value and use the name twice: {word} = 1e-3; {example}",
+        ]

@@ -176,7 +176,9 @@ class LrdslError(Exception):
         return "\n".join(out)
 
     def __str__(self) -> str:
-        return self.render() if self.source is not None else self.message
+        """The diagnostic as :meth:`render` gives it: ``error[CODE]: message``,
+        with the caret when the source is known, and the hints."""
+        return self.render()
 
 
 class LrdslSyntaxError(LrdslError):

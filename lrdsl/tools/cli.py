@@ -31,7 +31,7 @@ from .cli_input import Usage as _Usage
 from .cli_input import read_expr
 from .cli_inspect import cmd_check as _cmd_check
 from .cli_inspect import cmd_explain
-from .cli_options import add_context, add_eval, add_translate, length
+from .cli_options import add_compare, add_context, add_eval, add_translate
 from .cli_output import silence_stdout as _silence_stdout
 from .cli_output import tolerant_stdout as _tolerant_stdout
 from .cli_output import unicode_ok
@@ -65,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except LrdslError as err:
+        err.hints = tuple(for_command(h, args.command) for h in err.hints)
         print(err.render(), file=sys.stderr)
         return 2
     except _Usage as err:
@@ -89,6 +90,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 70
 
 
+def for_command(hint: str, command: str) -> str:
+    """A hint as it reads on the command line of ``lrdsl COMMAND``: the option
+    to give to the command in use, not the Python call and ``lrdsl eval``
+    (``pass total_steps=... to lrdsl.compile, or --steps N to lrdsl eval``)."""
+    import re
+
+    total = " (or --total T)" if command != "translate" else ""
+    hint = re.sub(
+        r"pass (\S+)=\.\.\. to lrdsl\.compile, or (--\S+ \S+) to lrdsl eval",
+        lambda m: f"pass {m[2]}{total if m[2].startswith('--steps ') else ''} to lrdsl {command}",
+        hint,
+    )
+    hint = re.sub(r"lrdsl\.compile\(\.\.\., (\w+)=\.\.\.\) or lrdsl eval -D", f"lrdsl {command} -D", hint)
+    return hint.replace("lrdsl eval", f"lrdsl {command}")
+
+
 # ---------------------------------------------------------------- the parser
 # The run functions are looked up here when the parser is built, so a test can
 # replace one by this module's path (``lrdsl.tools.cli._cmd_list``).
@@ -110,8 +127,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(command=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_eval(sub).set_defaults(run=_cmd_eval)
-    ck = sub.add_parser("check", help="check a schedule or plan: canonical form, phases and warnings")
+    ck = sub.add_parser(
+        "check",
+        help="check a schedule or plan: canonical form, phases and warnings",
+        description="Print the canonical form and the phases the run reaches, and warn (on stderr, exit 0)"
+        " about what is probably not meant.  A text that needs a total (%% lengths, an elastic segment)"
+        " is checked without one: the phases say what moves with it.",
+    )
     add_context(ck, False)
+    ck.add_argument(
+        "--notes",
+        action="store_true",
+        help="also print notes: conventions that are usually meant, such as a warmup whose first step is 0",
+    )
     ck.set_defaults(run=_cmd_check)
     ex = sub.add_parser("explain", help="the phase table with every parameter resolved")
     add_context(ex, False)
@@ -119,25 +147,12 @@ def _parser() -> argparse.ArgumentParser:
     pl = sub.add_parser(
         "plot", help="draw schedules (or a plan, one axis each) to a PNG or SVG file (needs matplotlib)"
     )
-    add_context(pl, True, many=True)
+    add_context(pl, True, many="schedules to draw together (or --config/--key, or --plan)")
     pl.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.png or FILE.svg")
     pl.add_argument("--log", action="store_true", help="log-scale y axis")
     pl.add_argument("--title", help="the title (default: the schedule)")
     pl.set_defaults(run=_cmd_plot)
-    cp = sub.add_parser(
-        "compare",
-        help="how two schedules differ over steps 0..N-1, or (--until K) whether NEW continues OLD exactly",
-        description="Compare two schedules step by step.  Spans where both run the same segment are"
-        " equal without evaluation; only the others are evaluated.  Exit 0 when they agree, 1 when"
-        " they differ.  With --until K: the verdict a resume with resume='prefix' gives after K steps.",
-    )
-    add_context(cp, False, many=True, plans=False)
-    cp.add_argument(
-        "--until",
-        type=length,
-        metavar="K",
-        help="only whether they agree at every step 0..K-1 (the steps a run has taken), and where not",
-    )
+    cp = add_compare(sub)
     cp.set_defaults(run=_cmd_compare)
     add_translate(sub).set_defaults(run=_cmd_translate)
     ls = sub.add_parser("list", help="the primitive catalogue")

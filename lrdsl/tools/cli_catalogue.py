@@ -3,7 +3,8 @@
 ``translate`` prints the lrdsl text of a HuggingFace scheduler type
 (:func:`lrdsl.translate.from_hf`), its scheduler arguments given as
 ``-k NAME=VALUE`` and read as numbers, true/false, none or words; ``list``
-prints the primitive catalogue.  :func:`primitive_table` and
+prints the primitive catalogue, wrapped to the terminal (at most
+:data:`LIST_WIDTH` columns).  :func:`primitive_table` and
 :func:`code_table` generate the README's Markdown tables from the
 registries, so the documentation cannot drift from the code (a test and
 ``lrdsl._gen_kernel`` read them).
@@ -94,13 +95,22 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.markdown:
         sys.stdout.write(primitive_table() + "\n")
         return 0
+    import shutil
+    import textwrap
+
+    width = min(LIST_WIDTH, shutil.get_terminal_size((LIST_WIDTH, 24)).columns)
     for p in CATALOGUE:
-        sys.stdout.write(
-            f"{p.signature}\n    {p.summary}; {p.matches}\n"
-            if p.matches != "-"
-            else f"{p.signature}\n    {p.summary}\n"
-        )
+        body = f"{p.summary}; matches {p.matches}" if p.matches != "-" else p.summary
+        indent = " " * (len(p.name) + 1)
+        for line in textwrap.wrap(p.signature, max(40, width), subsequent_indent=indent, break_on_hyphens=False):
+            sys.stdout.write(line + "\n")
+        for line in textwrap.wrap(body, max(40, width), initial_indent="    ", subsequent_indent="      "):
+            sys.stdout.write(line + "\n")
     return 0
+
+
+#: ``lrdsl list`` wraps to the terminal's width, at most this many columns.
+LIST_WIDTH = 100
 
 
 def code_table() -> str:

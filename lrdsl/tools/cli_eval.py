@@ -16,7 +16,7 @@ import sys
 
 from ..language.errors import LimitError, LrdslError
 from ..schedule import Schedule
-from .cli_input import Usage, read_metrics, schedule_from, target_from
+from .cli_input import Usage, compared, read_metrics, schedule_from, target_from
 from .cli_output import unicode_ok
 
 TYPE_CHECKING = False
@@ -38,6 +38,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     check_steps(n, "lrdsl eval evaluates")
     if args.every is not None and args.at is not None:
         raise Usage("give --every or --at, not both")
+    if args.plot == "-" and args.format != "table":
+        raise Usage(
+            f"--plot - prints the terminal plot instead of the table, so it does not go with --format {args.format};"
+            f" give --plot FILE.png (or .svg) to draw the {args.format.upper()} data's plot to a file"
+        )
     drawing = args.plot not in (None, "-")
     if drawing:  # a path that cannot be written fails before any work
         from .plot import check_output
@@ -173,26 +178,28 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """``lrdsl compare``: 0 when two schedules agree over steps 0..N-1, else 1 and where they differ."""
     from .report import compare
 
-    if len(args.exprs) != 2:
-        raise Usage(f"compare takes two schedules, got {len(args.exprs)}")
-    if args.until is not None:
-        a, b = (schedule_from(args, e) for e in args.exprs)
-        return _verdict(a, b, args.until)
-    if args.steps is None:
+    count = len(args.exprs) + (max(1, len(args.key)) if args.config is not None else 0)
+    if count != 2:
+        raise Usage(f"compare takes two schedules (EXPRs, or --config with a --key for each), got {count}")
+    if args.until is None and args.steps is None:
         raise Usage("compare needs --steps N (compare steps 0..N-1) or --until K (does NEW continue OLD?)")
+    a, b = compared(args)
+    if args.until is not None:
+        return _verdict(a, b, args.until)
     check_steps(args.steps, "lrdsl compare compares")
-    a, b = (schedule_from(args, e) for e in args.exprs)
     result = compare(a, b, args.steps)
     out = sys.stdout
     if result["identical"]:
         out.write(f"identical over steps 0..{args.steps - 1}\n")
         return 0
+    out.write(f"a: {a.canonical}\nb: {b.canonical}\n")
     out.write(
         f"first difference at step {result['first_difference']}: a = {result['a_at_first']!r},"
         f" b = {result['b_at_first']!r}\n"
     )
-    out.write(f"max |a-b|                 {result['max_abs']:.6g} at step {result['max_abs_at']}\n")
-    out.write(f"max |a-b|/max(|a|,|b|)    {result['max_rel']:.6g} at step {result['max_rel_at']}\n")
+    for label, key in (("max |a-b|               ", "max_abs"), ("max |a-b|/max(|a|,|b|)  ", "max_rel")):
+        at = result[key + "_at"]
+        out.write(f"{label}  {result[key]:.6g} at step {at} (a = {a(at)!r}, b = {b(at)!r})\n")
     out.write(_evaluated(result["evaluated"], args.steps))
     return 1
 

@@ -213,6 +213,29 @@ def schedule_from(args: argparse.Namespace, expr: str | None = None) -> Schedule
     return _schedule(value, context, where, args)
 
 
+def compared(args: argparse.Namespace) -> list[Schedule]:
+    """``compare``'s schedules: those in ``--config`` (one per ``--key``, in
+    order), then the EXPRs, which are compiled in the file's context (its first)."""
+    from .config import value_at
+
+    keys = list(getattr(args, "key", None) or [])
+    if keys and args.config is None:
+        raise Usage("--key goes with --config")
+    out: list[Schedule] = []
+    context: dict[str, Any] = {}
+    if args.config is not None:
+        for i, key in enumerate(keys or [None]):
+            value, found = value_at(args.config, key)
+            where = f"{args.config}" + (f" at {key}" if key else "")
+            if not isinstance(value, str):
+                raise Usage(f"compare takes schedules, and the value in {where} is a plan")
+            if i == 0:
+                context = found
+            out.append(_schedule(value, found, where, args))
+    out.extend(_schedule(read_expr(e), context, "", args) for e in args.exprs)
+    return out
+
+
 def _schedule(text: str, context: dict[str, Any], where: str, args: argparse.Namespace) -> Schedule:
     from ..plan import canonical_key
     from ..schedule import compile as compile_schedule

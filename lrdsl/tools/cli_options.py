@@ -21,12 +21,12 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------- the subcommands' options
 
 
-def add_context(p: argparse.ArgumentParser, steps_required: bool, many: bool = False, plans: bool = True) -> None:
-    """The schedule (EXPR, or EXPRs) and its compile context; with ``plans``,
-    also ``--config``/``--key``, a plan on the command line (``--plan``) and
-    the other hyperparameters' bases (``--base``)."""
+def add_context(p: argparse.ArgumentParser, steps_required: bool, many: str = "", plans: bool = True) -> None:
+    """The schedule (EXPR, or with ``many``, EXPRs that it describes) and its
+    compile context; with ``plans``, also ``--config``/``--key``, a plan on
+    the command line (``--plan``) and the other hyperparameters' bases (``--base``)."""
     if many:
-        p.add_argument("exprs", metavar="EXPR", nargs="*" if plans else "+", help="schedules to draw together")
+        p.add_argument("exprs", metavar="EXPR", nargs="*", help=many)
     else:
         p.add_argument("expr", metavar="EXPR", nargs="?", help="the schedule; '-' reads stdin, '@FILE' reads a file")
     if plans:
@@ -94,6 +94,36 @@ def add_eval(sub: Any) -> argparse.ArgumentParser:
     return ev
 
 
+def add_compare(sub: Any) -> argparse.ArgumentParser:
+    """The ``compare`` subcommand and its options (the caller sets its run function)."""
+    cp = sub.add_parser(
+        "compare",
+        help="how two schedules differ over steps 0..N-1, or (--until K) whether NEW continues OLD exactly",
+        description="Compare two schedules step by step: A and B (with --until, OLD and NEW), each an EXPR"
+        " or a schedule in --config (--key once per schedule, the file's first).  Spans where both run the"
+        " same segment are equal without evaluation; only the others are evaluated.  Exit 0 when they"
+        " agree, 1 when they differ.  With --until K: the verdict a resume with resume='prefix' gives after K steps.",
+    )
+    add_context(cp, False, many="the two schedules A and B (OLD and NEW); '-' reads stdin, '@FILE' a file", plans=False)
+    cp.add_argument(
+        "--config", metavar="FILE", help="read schedules from a YAML, TOML or JSON file (its context applies to both)"
+    )
+    cp.add_argument(
+        "--key",
+        metavar="A.B.C",
+        action="append",
+        default=[],
+        help="where in --config a schedule is (repeatable: --key old --key new compares two of the file's)",
+    )
+    cp.add_argument(
+        "--until",
+        type=length,
+        metavar="K",
+        help="only whether they agree at every step 0..K-1 (the steps a run has taken), and where not",
+    )
+    return cp
+
+
 def add_translate(sub: Any) -> argparse.ArgumentParser:
     """The ``translate`` subcommand and its options (the caller sets its run function)."""
     tr = sub.add_parser(
@@ -124,17 +154,35 @@ def add_translate(sub: Any) -> argparse.ArgumentParser:
 # argparse prefixes each message with the option ("argument --at: ...").
 
 
-def _whole(text: str) -> int:
-    """A whole number written in decimal (``_`` separators allowed)."""
-    import argparse
+#: A whole number as the language writes one: ``10000``, ``10_000``, ``10k``,
+#: ``1.5M``, ``1e4`` (the multipliers k, M, B, T; an exponent of at most 3 digits).
+_NUMBER = r"[+-]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9]{1,3})?[kMBT]?"
+_SCALE = {"k": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
 
-    digits = text.strip().replace("_", "")
-    body = digits[1:] if digits[:1] in ("+", "-") else digits
-    if not (body.isascii() and body.isdigit()):
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {shown(text)}")
-    if len(body.lstrip("0")) > 30:  # far outside every domain, and int() may refuse it
+
+def _whole(text: str) -> int:
+    """A whole number in the language's number syntax (``10k``, ``1e4``,
+    ``10_000``); a fraction (``1.5``) or another word is refused."""
+    import argparse
+    import re
+    from decimal import Decimal, InvalidOperation
+
+    body = text.strip()
+    if len(body) > 40 or not re.fullmatch(_NUMBER, body):
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number (such as 10000, 10_000, 10k or 1e4), got {shown(text)}"
+        )
+    scale = _SCALE.get(body[-1], 1)
+    digits = (body[:-1] if scale != 1 else body).replace("_", "")
+    try:
+        value = Decimal(digits) * scale
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {shown(text)}") from None
+    if abs(value) >= Decimal(10) ** 30:  # far outside every domain
         raise argparse.ArgumentTypeError(f"{shown(text)} is far too large")
-    return int(digits)
+    if value != value.to_integral_value():
+        raise argparse.ArgumentTypeError(f"expected a whole number of steps, and {shown(text)} is {value.normalize()}")
+    return int(value)
 
 
 def _bounded(text: str, low: int, high: int, high_text: str) -> int:

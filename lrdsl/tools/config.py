@@ -202,8 +202,30 @@ def value_at(path: str | Path, key: str | None = None) -> tuple[str | dict[str, 
             check_bases(names, body, f"{where}: {'base_lr' if 'base_lr' in context else 'bases'} in {at}")
         return body, context
     if isinstance(value, dict):
-        return _plan(value, where, at), {}
+        try:
+            return _plan(value, where, at), {}
+        except LrdslError as err:
+            if key is None:  # most likely the key was left out: say where the schedules are
+                err.hints = (*err.hints, *_key_hint(value))
+            raise
     raise _error(f"{where}: {at} is a {_kind(value)}, not a schedule", _SHAPES)
+
+
+def _key_hint(document: dict[Any, Any]) -> list[str]:
+    """``give the key ...``: where in ``document`` schedules or plans seem to be."""
+    found: list[str] = []
+    stack: list[tuple[str, Any, int]] = [(str(k), v, 1) for k, v in document.items()]
+    while stack and len(found) < 6:
+        path, node, depth = stack.pop(0)
+        if isinstance(node, str) or (isinstance(node, dict) and "schedule" in node):
+            found.append(path)
+        elif isinstance(node, dict) and depth < 4:
+            if node and all(isinstance(v, str) for v in node.values()):
+                found.append(path)  # a plan
+            else:
+                stack.extend((f"{path}.{k}", v, depth + 1) for k, v in node.items())
+    where = f": the document has schedules at {', '.join(found)}" if found else ""
+    return [f"give the key of the schedule or plan (--key A.B on the command line, lrdsl.load(path, 'A.B')){where}"]
 
 
 def check_bases(names: list[str], plan: dict[str, str], where: str) -> None:

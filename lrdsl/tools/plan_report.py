@@ -13,7 +13,7 @@ the chunks of :class:`lrdsl.tools.report.Steps`, so a long CSV streams.
 from __future__ import annotations
 
 from ..language.errors import LrdslError
-from .report import Steps, explain_text, phase_table, table_steps, terminal_plot, values
+from .report import Steps, explain_text, phase_table, readable, sample_note, table_steps, terminal_plot, values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 #: Names the JSON output uses itself, so no plan key can have them there.
 OUTPUT_NAMES = ("step", "plan", "bases", "total_steps", "steps_per_epoch")
-#: The lint warning that is about the lr alone.
-_LR_ONLY = "so that step's update does nothing"
 #: Rows of each key's terminal plot.
 PLOT_ROWS = 6
 
@@ -75,7 +73,7 @@ def write_table(out: TextIO, plan: Plan, steps: Steps) -> None:
     sample keeping every key's phase boundaries."""
     schedules = [s for _k, s in plan.items()]
     shown, sampled = table_steps(schedules, steps)
-    columns = [[repr(v) for v in values(s, shown)] for s in schedules]
+    columns = [[readable(v) for v in values(s, shown)] for s in schedules]
     width = max(4, len(str(shown[-1] if shown else 0)))
     widths = [max(len(key), *(len(v) for v in col)) for key, col in zip(plan, columns)]
     rows = [[f"{'step':>{width}}", *(k.ljust(w) for k, w in zip(plan, widths))]]
@@ -83,10 +81,7 @@ def write_table(out: TextIO, plan: Plan, steps: Steps) -> None:
         rows.append([f"{t:>{width}}", *(col[i].ljust(w) for col, w in zip(columns, widths))])
     out.write("\n".join("  ".join(r).rstrip() for r in rows) + "\n")
     if sampled:
-        out.write(
-            f"(showing {len(shown)} of {steps.count} steps: every phase boundary and an even sample;"
-            " --format csv gives all)\n"
-        )
+        out.write(sample_note(len(shown), steps))
 
 
 def terminal_plots(plan: Plan, n: int, log: bool, *, ascii_only: bool = False) -> str:
@@ -97,7 +92,7 @@ def terminal_plots(plan: Plan, n: int, log: bool, *, ascii_only: bool = False) -
     return "\n\n".join(parts)
 
 
-def _indent(text: str) -> str:
+def indent(text: str) -> str:
     return "\n".join(("  " + line).rstrip() for line in text.splitlines())
 
 
@@ -105,14 +100,13 @@ def check_text(plan: Plan) -> str:
     """Each key under its heading: the canonical text and the phase table."""
     parts = []
     for key, sched in plan.items():
-        parts.append(f"{key}:\n{_indent(sched.canonical)}\n\n{_indent(phase_table(sched))}")
+        parts.append(f"{key}:\n{indent(sched.canonical)}\n\n{indent(phase_table(sched))}")
     return "\n\n".join(parts)
 
 
 def warnings(plan: Plan) -> list[str]:
     """:func:`lrdsl.tools.lint.lint`'s warnings for each key, each naming its key
-    (for a key other than the lr, "the lr" reads as the key, and the warning
-    that a warmup from 0 makes an idle first step, which only the lr does, is left out)."""
+    (for a key other than the lr, "the lr" reads as the key)."""
     from ..plan import canonical_key
     from .lint import lint
 
@@ -120,11 +114,20 @@ def warnings(plan: Plan) -> list[str]:
     for key, sched in plan.items():
         for w in lint(sched):
             if canonical_key(key) != "lr":
-                if _LR_ONLY in w:  # a momentum warmup from 0 is no idle step
-                    continue
                 w = w.replace("the lr ", f"the {key} ")
             out.append(f"in the plan's '{key}': {w}")
     return out
+
+
+def notes(plan: Plan) -> list[str]:
+    """:func:`lrdsl.tools.lint.notes` for the lr's key (a warmup from 0 makes an
+    idle first step only for the lr; a momentum warmup from 0 is no idle step)."""
+    from ..plan import canonical_key
+    from .lint import notes as lint_notes
+
+    return [
+        f"in the plan's '{key}': {n}" for key, s in plan.items() if canonical_key(key) == "lr" for n in lint_notes(s)
+    ]
 
 
 def explain(plan: Plan, rich: bool) -> str | None:

@@ -2,8 +2,9 @@
 lrdsl[plot]``), imported only here.
 
 ``plot([(label, schedule), ...], steps, path)`` draws each schedule over steps
-``0..steps-1``, shades and labels the phases of the first one, and writes the
-file (format from the extension); ``plot_plan(plan, steps, path)`` draws a
+``0..steps-1``, shades and labels its phases (one schedule: bands across the
+axes; several: one strip per schedule along the top, in its curve's colour),
+and writes the file (format from the extension); ``plot_plan(plan, steps, path)`` draws a
 plan, one axis per hyperparameter, stacked on a shared step axis.  Long schedules are drawn from an even sample
 that keeps every phase boundary, so a plot of 10**9 steps costs what a plot of
 10**5 does.
@@ -129,7 +130,9 @@ def _pyplot():  # type: ignore[no-untyped-def]
     try:
         import matplotlib
     except ImportError:
-        raise LrdslError("plotting needs matplotlib", code="E0305", hints=["pip install 'lrdsl[plot]'"]) from None
+        raise LrdslError(
+            "plotting needs matplotlib, which is not installed", code="E0802", hints=["pip install 'lrdsl[plot]'"]
+        ) from None
     if "matplotlib.pyplot" not in __import__("sys").modules:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -167,6 +170,11 @@ def _style(ax, log: bool, zero: bool = True) -> None:  # type: ignore[no-untyped
     ax.spines[["top", "right"]].set_visible(False)
 
 
+def figure(items: Sequence[tuple[str, Schedule]], steps: int, *, log: bool = False, title: str | None = None):  # type: ignore[no-untyped-def]
+    """The matplotlib figure :func:`plot` writes (the caller closes it)."""
+    return _figure(_pyplot(), items, steps, log, title)
+
+
 def _figure(plt, items: Sequence[tuple[str, Schedule]], steps: int, log: bool, title: str | None):  # type: ignore[no-untyped-def]
     import numpy as np
 
@@ -175,19 +183,26 @@ def _figure(plt, items: Sequence[tuple[str, Schedule]], steps: int, log: bool, t
     xs = _steps([s for _, s in items], steps)
     height = 4 + 0.22 * (len(items) if len(items) > 1 else 0)
     fig, ax = plt.subplots(figsize=(8, height), dpi=100)
-    first = items[0][1]
-    _shade(ax, first, steps, log)
     # every step drawn: a step holds its value until the next (stairs stay square)
     style = "steps-post" if len(xs) == steps else "default"
+    lines = []
     for label, sched in items:
         ys = np.asarray(values(sched, xs))
         if log:
             ys = np.where(ys > 0, ys, np.nan)
-        ax.plot(xs, ys, linewidth=1.6, label=_literal(label), drawstyle=style, solid_joinstyle="round")
+        (line,) = ax.plot(xs, ys, linewidth=1.6, label=_literal(label), drawstyle=style, solid_joinstyle="round")
+        lines.append(line)
+    if len(items) == 1:
+        _shade(ax, items[0][1], steps, log)
+    else:  # one strip of phases per schedule, in its curve's colour
+        for k, ((_label, sched), line) in enumerate(zip(items, lines)):
+            _strip(ax, sched, steps, k, line.get_color())
     ax.set_xlim(0, max(1, steps - 1))
     ax.set_xlabel("step")
     ax.set_ylabel("learning rate")
     _style(ax, log)
+    if len(items) > 1:
+        _headroom(ax, len(items) * _STRIP + 0.03, log)
     if len(items) > 1:  # below the axes, where no curve runs
         ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncol=1)
     heading = title if title is not None else (items[0][0] if len(items) == 1 else "")
@@ -219,4 +234,49 @@ def _shade(ax, sched: Schedule, steps: int, log: bool) -> None:  # type: ignore[
                 va="top",
                 fontsize=7,
                 color="0.35",
+            )
+
+
+#: Height of one schedule's strip of phases, as a fraction of the axes.
+_STRIP = 0.05
+
+
+def _headroom(ax, share: float, log: bool) -> None:  # type: ignore[no-untyped-def]
+    """Raise the top of the y axis so the top ``share`` of the axes is above every curve."""
+    import math
+
+    lo, hi = ax.get_ylim()
+    if log and lo > 0:
+        top = math.log10(lo) + (math.log10(hi) - math.log10(lo)) / (1 - share)
+        ax.set_ylim(lo, 10**top)
+    else:
+        ax.set_ylim(lo, lo + (hi - lo) / (1 - share))
+
+
+def _strip(ax, sched: Schedule, steps: int, k: int, colour: str) -> None:  # type: ignore[no-untyped-def]
+    """Schedule ``k``'s phases in an overlay: a strip of alternating bands in its
+    colour along the top of the axes (the ``k``-th from the top), each phase
+    named in it when wide enough, and its boundaries dashed in that colour."""
+    from matplotlib.transforms import blended_transform_factory
+
+    phases = [p for p in sched.phases if p.start < steps]
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    top = 1.0 - k * _STRIP
+    for i, phase in enumerate(phases):
+        end = steps - 1 if phase.end is None else min(phase.end, steps - 1)
+        ax.axvspan(
+            phase.start, end, ymin=top - _STRIP, ymax=top, color=colour, alpha=0.10 + 0.12 * (i % 2), linewidth=0
+        )
+        if phase.start > 0:
+            ax.axvline(phase.start, color=colour, linewidth=0.6, linestyle=(0, (3, 3)), alpha=0.7)
+        if (end - phase.start) / max(1, steps) >= 0.07:
+            ax.text(
+                (phase.start + end) / 2,
+                top - _STRIP / 2,
+                phase.kind,
+                transform=trans,
+                ha="center",
+                va="center",
+                fontsize=6,
+                color=colour,
             )

@@ -92,15 +92,16 @@ def write_json(out: TextIO, sched: Schedule, plan: Steps) -> None:
 
 
 def table_steps(sched: Schedule | Sequence[Schedule], plan: Steps) -> tuple[list[int], bool]:
-    """The steps the table shows and whether that is a sample (the phase
-    boundaries of every schedule given are kept)."""
+    """The steps the table shows and whether that is a sample: past
+    :data:`TABLE_ROWS` steps, every :func:`stride`-th (a round number of
+    steps), the last, and each phase boundary of every schedule given."""
     if plan.count <= TABLE_ROWS:
         return [t for chunk in plan.chunks() for t in chunk], False
     if plan.at is not None:
         picks = {plan.at[round(i * (len(plan.at) - 1) / (TABLE_ROWS - 1))] for i in range(TABLE_ROWS)}
         return sorted(picks), True
     last = (plan.count - 1) * plan.every
-    picks = {round(i * (plan.count - 1) / (TABLE_ROWS - 1)) * plan.every for i in range(TABLE_ROWS)}
+    picks = set(range(0, last + 1, stride(plan))) | {last}
     if plan.every == 1:
         for phase in (ph for one in _each(sched) for ph in one.phases):
             for s in (phase.start - 1, phase.start):
@@ -109,20 +110,47 @@ def table_steps(sched: Schedule | Sequence[Schedule], plan: Steps) -> tuple[list
     return sorted(picks), True
 
 
+def stride(plan: Steps) -> int:
+    """The steps between sampled rows: 1, 2 or 5 times a power of ten (times
+    ``--every``), the smallest that keeps the sample within :data:`TABLE_ROWS`."""
+    scale = 1
+    while True:
+        for k in (1, 2, 5):
+            if -(-plan.count // (k * scale)) <= TABLE_ROWS:
+                return k * scale * plan.every
+        scale *= 10
+
+
 def _each(sched: Schedule | Sequence[Schedule]) -> Sequence[Schedule]:
     return sched if isinstance(sched, (list, tuple)) else [sched]  # type: ignore[list-item]
+
+
+def readable(v: float) -> str:
+    """A table cell: the exact ``repr`` when it has at most 12 significant
+    digits, else 12 of them (``0.0006``, not ``0.0006000000000000001``)."""
+    short = f"{v:.12g}"
+    return repr(v) if float(short) == v else short
+
+
+def sample_note(shown: int, plan: Steps) -> str:
+    """The line under a sampled table."""
+    every = stride(plan)
+    return (
+        f"(showing {shown} of {plan.count} steps: one every {every} steps, the last and every phase boundary;"
+        " --format csv gives all, exactly)\n"
+        if plan.at is None
+        else f"(showing {shown} of the {plan.count} steps of --at, evenly; --format csv gives all, exactly)\n"
+    )
 
 
 def write_table(out: TextIO, sched: Schedule, plan: Steps) -> None:
     steps, sampled = table_steps(sched, plan)
     width = max(4, len(str(steps[-1] if steps else 0)))
     out.write(f"{'step':>{width}}  lr\n")
-    lines = [f"{t:>{width}}  {v!r}" for t, v in zip(steps, values(sched, steps))]
+    lines = [f"{t:>{width}}  {readable(v)}" for t, v in zip(steps, values(sched, steps))]
     out.write("\n".join(lines) + "\n")
     if sampled:
-        out.write(
-            f"(showing {len(steps)} of {plan.count} steps: every phase boundary and an even sample; --format csv gives all)\n"
-        )
+        out.write(sample_note(len(steps), plan))
 
 
 def terminal_plot(sched: Schedule, n: int, log: bool, *, ascii_only: bool = False, height: int = 10) -> str:
@@ -145,104 +173,19 @@ def terminal_plot(sched: Schedule, n: int, log: bool, *, ascii_only: bool = Fals
 
 
 def phase_table(sched: Schedule) -> str:
-    """start, end, segment, value at start and the range of values, one phase a row."""
-    rows: list[tuple[str, ...]] = [("start", "end", "segment", "first", "min", "max")]
-    for ph in sched.phases:
-        rows.append(
-            (
-                str(ph.start),
-                "inf" if ph.end is None else str(ph.end),
-                ph.text,
-                f"{ph.first:.6g}",
-                f"{ph.lo:.6g}",
-                f"{ph.hi:.6g}",
-            )
-        )
-    return _align(rows, left=(2,))
+    """The phases the run reaches (see :func:`lrdsl.tools.phases.reached`), one
+    a row, with a note under the table for each one cut or left out."""
+    from .phases import reached, table
 
-
-def _align(rows: list[tuple[str, ...]], left: tuple[int, ...] = ()) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = []
-    for r in rows:
-        cells = [c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
-#: Parameters that are tables or bookkeeping, not what the user wrote.
-_HIDDEN = {"starts", "real_starts", "lengths", "firsts", "ends", "lrs", "cuts", "levels", "steps", "t_mul_table"}
-
-
-def explain_rows(sched: Schedule) -> list[dict[str, Any]]:
-    """One row a phase: where it runs, what it is with every parameter resolved,
-    and the values it takes."""
-    rows = []
-    for (start, node), phase in zip(sched.program.segments(), sched.phases):
-        params = {k: v for k, v in node.params.items() if not k.startswith("_") and k not in _HIDDEN}
-        last = None
-        if phase.end is not None:
-            last = sched(phase.end - 1)
-        rows.append(
-            {
-                "start": start,
-                "end": phase.end,
-                "segment": phase.text,
-                "primitive": node.op,
-                "resolved": ", ".join(f"{k}={_short(v)}" for k, v in params.items()),
-                "lr at start": phase.first,
-                "lr at end": last,
-                "min": phase.lo,
-                "max": phase.hi,
-            }
-        )
-    return rows
-
-
-def _short(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, (tuple, list)):
-        items = [_short(v) for v in value[:6]]
-        return "[" + ", ".join(items) + (", ..." if len(value) > 6 else "") + "]"
-    return str(value)
+    rows, notes = reached(sched)
+    return table(rows) + "".join(f"\n({n})" for n in notes)
 
 
 def explain_text(sched: Schedule, rich: bool, name: str = "lr", title: str | None = None) -> str | None:
-    """The explain table as plain text, or ``None`` after printing it with rich
-    (``name``: what the values are; ``title``: the heading, the canonical form by default)."""
-    rows = explain_rows(sched)
-    header = ["start", "end", "segment", "resolved", "lr at start", "lr at end", "min", "max"]
-    shown = {h: h.replace("lr", name, 1) if h.startswith("lr ") else h for h in header}
-    heading = sched.canonical if title is None else title
+    """``lrdsl explain`` of one schedule: see :func:`lrdsl.tools.explain.explain_text`."""
+    from .explain import explain_text as text
 
-    def cell(row: dict[str, Any], key: str) -> str:
-        v = row[key]
-        if v is None:
-            return "inf" if key == "end" else "-"
-        return f"{v:.6g}" if isinstance(v, float) else str(v)
-
-    if rich:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=heading)
-        for h in header:
-            table.add_column(shown[h], justify="left" if h in ("segment", "resolved") else "right")
-        for row in rows:
-            table.add_row(*(cell(row, h) for h in header))
-        Console().print(table)
-        return None
-    lines = [heading, ""]
-    for row in rows:
-        end = "inf" if row["end"] is None else row["end"]
-        lines.append(f"[{row['start']}, {end})  {row['segment']}")
-        lines.append(f"    {row['primitive']}: {row['resolved']}")
-        lines.append(
-            f"    {name} "
-            + "{} -> {}, min {}, max {}".format(*(cell(row, k) for k in ("lr at start", "lr at end", "min", "max")))
-        )
-    return "\n".join(lines)
+    return text(sched, rich, name=name, title=title)
 
 
 # ---------------------------------------------------------------- compare

@@ -1,7 +1,8 @@
 """A terminal plot of a schedule in Unicode braille (2x4 dots per cell), with no
 dependency beyond the standard library, so ``lrdsl eval`` can show the curve
 at a glance.  Each column covers a range of steps and draws the minimum and
-maximum of the values in it, so spikes and restarts stay visible.  Where the
+maximum of the values in it, so spikes and restarts stay visible; fewer steps
+than columns are stretched to the full width.  Where the
 terminal cannot show Unicode (``ascii_only=True``) the same grid is drawn with
 ASCII: ``'`` for dots in the upper half of a cell, ``.`` the lower, ``:`` both.
 """
@@ -40,9 +41,9 @@ def braille(
     lo, hi = min(finite), max(finite)
     if hi == lo:
         lo, hi = lo - 1.0, hi + 1.0
-    cols = min(width * 2, n)
+    cols = width * 2  # a short schedule is stretched: each step takes its share of the width
     rows = height * 4
-    grid = [[0] * max(1, (cols + 1) // 2) for _ in range(height)]
+    grid = [[0] * width for _ in range(height)]
     prev: tuple[int, int] | None = None
     for c in range(cols):
         a, b = c * n // cols, max(c * n // cols + 1, (c + 1) * n // cols)

@@ -9,7 +9,7 @@ schedule's ``get_*_schedule*`` function has, and writes the text with
 
 from __future__ import annotations
 
-from ..language.errors import ArgumentError, UnsupportedError, did_you_mean
+from ..language.errors import ArgumentError, did_you_mean
 from ._common import _finish, _float, _steps
 from ._hf_schedules import _HF_TEXTS, _HfCall
 
@@ -114,9 +114,9 @@ def from_hf(
     """
     name = str(getattr(lr_scheduler_type, "value", lr_scheduler_type))
     if name not in _HF_KWARGS:
-        raise UnsupportedError(
+        raise ArgumentError(
             f"{name!r} is not a HuggingFace SchedulerType",
-            code="E0801",
+            code="E0306",
             hints=[*did_you_mean(name, HF_SCHEDULER_TYPES), "one of: " + ", ".join(HF_SCHEDULER_TYPES)],
         )
     for key in kwargs:
