@@ -94,3 +94,10 @@ def test_clock_names_are_not_placeholders():
     with pytest.raises(lrdsl.LrdslError) as e:
         lrdsl.compile("cosine($tokens_per_step)")
     assert e.value.code == "E0206"
+
+
+def test_a_total_in_the_clocks_own_unit_needs_no_rate():
+    s = lrdsl.compile("cosine(90%)", clock="tokens", total_tokens=10_000)
+    assert s.total_steps == 10_000 and s.phases[0].end == 9_000
+    s = lrdsl.compile("cosine(50%)", clock="samples", total_samples=300)
+    assert s.phases[0].end == 150

@@ -375,7 +375,9 @@ def test_an_old_lr_only_state_still_loads(spelling):
     sched = DSLScheduler(opt, text if spelling == "text" else {"lr": text})
     sched.load_state_dict(copy.deepcopy(OLD_STATE))
     assert sched.get_last_lr() == [0.05, 0.01] and sched.last_epoch == 6
-    assert sched.state_dict() == OLD_STATE  # an lr-only plan writes the old layout, byte for byte
+    state = sched.state_dict()  # an lr-only plan writes the old layout, byte for byte, plus the contexts
+    assert {k: v for k, v in state.items() if k != "contexts"} == OLD_STATE
+    assert [c["clock"] for c in state["contexts"]] == ["steps", "steps"]  # what resume="prefix" recompiles in
     sched.step(1.0)  # a second stall: patience 1 exceeded, cut from step 7
     assert sched.get_last_lr() == [0.025, 0.005]
 

@@ -34,6 +34,14 @@ without ``lr`` leaves the lr alone (another scheduler may drive it) and
 :attr:`DSLScheduler.last_values` give the other keys' values.  ``plateau(...)``
 works in any key's text; the state of a plan (format 2) holds every key.
 
+Under ``clock="tokens"`` (or ``"samples"``) the schedule's time is the count
+consumed, advanced by ``sched.step(tokens=n)`` (:mod:`lrdsl.emit.torch_clock`).
+``resume="exact" | "prefix" | "any"`` says which saved states
+``load_state_dict`` takes (:mod:`lrdsl.emit.torch_resume`: ``"prefix"`` takes
+a changed plan that agrees on every step taken, a WSD branch-off).  The
+scheduler warns once when it is stepped past its plan, or a plateau gets no
+metric (:mod:`lrdsl.emit.torch_guard`; ``warn=False`` silences it).
+
 A state's checks live in :mod:`lrdsl.emit.torch_state`, the plan's keys in
 :mod:`lrdsl.emit.torch_plan`; :func:`range_test` (from
 :mod:`lrdsl.emit.torch_rangetest`) runs Smith's learning-rate range test on a
@@ -42,7 +50,6 @@ model and gives the model and optimizer back as they were.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -50,24 +57,18 @@ import torch
 from torch.optim.lr_scheduler import LRScheduler
 
 from .._version import __version__
-from ..language.domain import MAX_STEP, check_step, out_of_domain
+from ..language.domain import check_step
 from ..language.errors import LrdslError
 from ..plan import Plan, canonical_key, compile_plan
 from ..reactive import Feedback
 from ..schedule import Schedule
 from ..schedule import compile as compile_schedule
+from . import torch_clock as C
 from . import torch_plan as P
+from . import torch_resume as R
+from .torch_guard import Guard, warn_order
 from .torch_rangetest import range_test
-from .torch_state import (
-    PLAN_FORMAT,
-    STATE_FORMAT,
-    check_plan_state,
-    check_same_plan,
-    check_same_schedule,
-    check_state,
-    fingerprint,
-    plan_fingerprint,
-)
+from .torch_state import PLAN_FORMAT, STATE_FORMAT, fingerprint, plan_fingerprint
 from .torch_state import plain_float as _float
 
 __all__ = ["DSLScheduler", "range_test"]
@@ -82,8 +83,15 @@ class DSLScheduler(LRScheduler):
     param-group key to text or Schedule, or a compiled
     :class:`~lrdsl.plan.Plan`), or a sequence of these (a list, a tuple, an
     OmegaConf ``ListConfig``), one per param group.  ``total_steps``,
-    ``steps_per_epoch`` and placeholder values are passed to
-    :func:`lrdsl.compile` (:func:`lrdsl.plan.compile_plan` for a plan).
+    ``steps_per_epoch``, the clock with ``tokens_per_step``,
+    ``samples_per_step``, ``total_tokens`` and ``total_samples``, and
+    placeholder values are passed to :func:`lrdsl.compile`
+    (:func:`lrdsl.plan.compile_plan` for a plan).  ``clock="tokens"``
+    (``"samples"``): the time is the count consumed, advanced by
+    ``step(tokens=n)`` (``step()`` advances by ``tokens_per_step``).
+    ``resume``: which states :meth:`load_state_dict` takes (``"exact"``,
+    ``"prefix"`` or ``"any"``).  ``warn=False``: no warnings for counting
+    mistakes.
     """
 
     def __init__(
@@ -93,11 +101,20 @@ class DSLScheduler(LRScheduler):
         *,
         total_steps: int | None = None,
         steps_per_epoch: int | None = None,
+        clock: str = "steps",
+        tokens_per_step: int | None = None,
+        samples_per_step: int | None = None,
+        total_tokens: int | None = None,
+        total_samples: int | None = None,
+        resume: str = "exact",
+        warn: bool = True,
         last_epoch: int = -1,
         **placeholders: object,
     ) -> None:
         groups = optimizer.param_groups
         specs = P.specs(schedule, len(groups))
+        clock = C.check_clock(clock)
+        self._resume = R.check_mode(resume)
         if isinstance(last_epoch, bool) or last_epoch != -1:
             last_epoch = check_step(last_epoch)
         items = [P.group_plan(spec, group, i) for i, (spec, group) in enumerate(zip(specs, groups))]
@@ -106,14 +123,24 @@ class DSLScheduler(LRScheduler):
         self._specs = specs
         self._keys = [[key for key, _, _ in its] for its in items]
         self._layout([t for its in items for _, t, _ in its])
-        self._context = {"total_steps": total_steps, "steps_per_epoch": steps_per_epoch, **placeholders}
+        per_step = {"tokens": tokens_per_step, "samples": samples_per_step}
+        self._context = C.context(
+            clock, total_steps=total_steps, steps_per_epoch=steps_per_epoch, tokens_per_step=tokens_per_step,
+            samples_per_step=samples_per_step, total_tokens=total_tokens, total_samples=total_samples,
+            placeholders=placeholders,
+        )  # fmt: skip
         bases = [
             _float(groups[t.group]["initial_lr"]) if t.entry == "lr" else P.base_of(groups[t.group], t)
             for t in self._targets
         ]
         self._set(self._compiled(bases))
+        C.check_clocks(self._schedules, clock)
+        C.setup(self, clock, per_step, last_epoch)  # _clock, _per_step, _consumed
         self._bases = bases
         self._values: list[float] = []  # a plan's values last set, target by target
+        self._guard = Guard(bool(warn), self._clock)
+        self._watch = -1  # the step after which step() asks the guard (or -1: always)
+        self._guard.reset(self)
         super().__init__(optimizer, last_epoch)
 
     def _layout(self, targets: list[P.Target]) -> None:
@@ -152,7 +179,7 @@ class DSLScheduler(LRScheduler):
     def get_lr(self) -> list[float]:  # type: ignore[override]
         """The lrs at ``last_epoch``, computed from the step (closed form); a
         group whose plan has no ``lr`` keeps its lr."""
-        t = self.last_epoch
+        t = self.last_epoch if self._clock is None else self._consumed
         if self._lr_only:
             return [f(t) for f in self._calls]
         groups = self.optimizer.param_groups
@@ -161,20 +188,22 @@ class DSLScheduler(LRScheduler):
     def _get_closed_form_lr(self) -> list[float]:
         return self.get_lr()
 
-    def step(self, metrics: object = None, epoch: int | None = None) -> None:  # type: ignore[override]
+    def step(  # type: ignore[override]
+        self, metrics: object = None, epoch: int | None = None, tokens: object = None, samples: object = None
+    ) -> None:
         """Advance one step; ``metrics`` (the value measured during the step that
-        just ran) feeds any ``plateau(...)`` segment."""
-        if epoch is None:
-            t = self.last_epoch + 1
-            if t > MAX_STEP:
-                raise out_of_domain(t)
-        else:
-            t = check_step(epoch)
-            warnings.warn(
-                "passing epoch to step() is deprecated; lrdsl sets last_epoch to it", UserWarning, stacklevel=2
-            )
+        just ran) feeds any ``plateau(...)`` segment.  Under a token (sample)
+        clock ``tokens=n`` (``samples=n``) is what the step consumed.  (Not
+        keyword-only, for speed: CPython specializes calls of such functions.)"""
+        if epoch is not None or tokens is not None or samples is not None:
+            return C.step(self, metrics, epoch, tokens, samples)
+        t = self.last_epoch + 1
+        if t > self._watch:  # a token or sample clock, past the domain, or something the guard may say
+            if self._clock is not None:
+                return C.step(self, metrics, None, None, None)
+            self._guard.watch(self, t - 1, t, 3, metrics is not None)
         if self._step_count == 1:
-            _warn_order(self.optimizer)
+            warn_order(self.optimizer)
         self._step_count += 1
         self.last_epoch = t
         if metrics is not None:
@@ -205,11 +234,19 @@ class DSLScheduler(LRScheduler):
 
     def observe(self, metrics: object) -> None:
         """Feed a metric without advancing the step (e.g. once per epoch when
-        ``step()`` runs per batch); a cut applies from the current step."""
-        self._report(metrics, self.last_epoch)
-        self._apply(self.last_epoch)
+        ``step()`` runs per batch); a cut applies from the current step (count)."""
+        t = self.consumed
+        self._report(metrics, t)
+        self._apply(t)
+
+    @property
+    def consumed(self) -> int:
+        """The count the schedule is at: the tokens (samples) consumed under a
+        token (sample) clock, the steps taken (``last_epoch``) under the step clock."""
+        return self.last_epoch if self._clock is None else self._consumed  # type: ignore[no-any-return]
 
     def _report(self, metrics: object, t: int) -> None:
+        self._guard.fed = True
         for j, fb in enumerate(self._feedback):
             if fb:
                 self._schedules[j] = fb.report(metrics, t)
@@ -297,52 +334,25 @@ class DSLScheduler(LRScheduler):
             "plateaus": [fb.state() for fb in self._feedback],
         }
         if self._lr_only:
-            return state
+            return R.extras(self, state)
         state["format"] = PLAN_FORMAT
         state["schedules"] = self._texts()
         state["plateaus"] = self._by_group(state["plateaus"])
         state["bases"] = self._by_group([float(b) for b in self._bases])
         state["last_values"] = self._by_group([float(v) for v in self._values])
-        return state
+        return R.extras(self, state)
 
     def load_state_dict(self, state_dict: dict[str, Any], *, strict: bool = True) -> None:  # type: ignore[override]
-        """Resume from :meth:`state_dict`.  A state saved from a different schedule
-        (another text, total or placeholder) is an error unless ``strict=False``.
+        """Resume from :meth:`state_dict`.  Which states are taken is the
+        scheduler's ``resume`` mode: ``"exact"`` (the same plan and context),
+        ``"prefix"`` (a plan that gives the same values at every step taken) or
+        ``"any"``; ``strict=False`` is ``"any"`` for this call.
 
         Every value is checked (type, range, and the plateau cuts against the
         schedule) before anything changes, so a refused state (an
         :class:`~lrdsl.LrdslError` naming the key) leaves the scheduler and the
         optimizer as they were."""
-        n = len(self._specs)
-        if self._lr_only:
-            state = check_state(state_dict, n)
-            bases = list(state["base_lrs"])
-            plateaus = [(p, f"plateaus[{i}]") for i, p in enumerate(state["plateaus"])]
-        else:
-            keys = [[t.key for t in self._targets if t.group == i] for i in range(n)]
-            state = check_plan_state(state_dict, keys)
-            bases = [state["bases"][t.group][t.key] for t in self._targets]
-            plateaus = [(state["plateaus"][t.group][t.key], f"plateaus[{t.group}][{t.key!r}]") for t in self._targets]
-        try:
-            scheds = self._compiled(bases)
-        except LrdslError as err:
-            what = "base_lrs" if self._lr_only else "bases"
-            raise LrdslError(f"the state's '{what}' do not compile: {err.message}", code=err.code) from None
-        if strict and self._lr_only:
-            check_same_schedule(state, scheds, self._context)
-        elif strict:
-            check_same_plan(state, self._texts(scheds), self._context)
-        feedback = [Feedback(s) for s in scheds]
-        t = state["last_epoch"]
-        for j, (fb, (saved, where)) in enumerate(zip(feedback, plateaus)):  # checks every plateau state first
-            scheds[j] = fb.load(saved, t, where=where)
-        # nothing below can fail: commit
-        self.base_lrs = list(state["base_lrs"])  # type: ignore[assignment]
-        self._bases = bases
-        self._set(scheds, feedback)
-        self.last_epoch = t
-        self._step_count = state["step_count"]
-        self._apply(t)
+        R.load(self, state_dict, self._resume if strict else "any")
 
     # ------------------------------------------------------------ copies and pickles
 
@@ -364,27 +374,12 @@ class DSLScheduler(LRScheduler):
             self._layout([P.Target(i, "lr", "lr", -1) for i in range(len(self._specs))])
             self._bases = [_float(b) for b in self.base_lrs]
             self._values = []
+        if "_clock" not in state:  # ... or before clocks, resume modes and the guard
+            self._clock, self._per_step, self._consumed, self._resume = None, None, 0, "exact"
+            self._guard = Guard(True, None)
         scheds = self._compiled(self._bases)
         feedback = [Feedback(s) for s in scheds]
         for j, fb in enumerate(feedback):
-            scheds[j] = fb.load(plateaus[j], self.last_epoch, where=f"plateaus[{j}]")
+            scheds[j] = fb.load(plateaus[j], self.consumed, where=f"plateaus[{j}]")
         self._set(scheds, feedback)
-
-
-def _warn_order(optimizer: torch.optim.Optimizer) -> None:
-    """torch's own warnings for a first step() before optimizer.step()."""
-    if not hasattr(optimizer.step, "_wrapped_by_lr_sched"):
-        warnings.warn(
-            "Seems like `optimizer.step()` has been overridden after learning rate scheduler initialization. "
-            "Please, make sure to call `optimizer.step()` before `lr_scheduler.step()`.",
-            UserWarning,
-            stacklevel=3,
-        )
-    elif not getattr(optimizer, "_opt_called", False):
-        warnings.warn(
-            "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
-            "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
-            "`optimizer.step()` before `lr_scheduler.step()`.",
-            UserWarning,
-            stacklevel=3,
-        )
+        self._guard.reset(self, self.last_epoch)

@@ -7,8 +7,10 @@ canonical texts and the compile context), so a state saved from another
 schedule is recognised.  :func:`check_state` checks every value of a state
 for type and range before ``load_state_dict`` changes anything (the plateau
 cuts are checked against the schedule by :meth:`Feedback.load`), and
-:func:`check_same_schedule` refuses a state of another schedule unless
-``strict=False``; each refusal is an :class:`~lrdsl.LrdslError` naming the key.
+:func:`check_same_schedule` refuses a state of another schedule (which
+``resume="prefix"`` and ``"any"`` may take instead: :mod:`lrdsl.emit.torch_resume`);
+each refusal is an :class:`~lrdsl.LrdslError` naming the key.  The
+:data:`OPTIONAL_KEYS` are what later lrdsl versions added.
 
 Two layouts: format 1 (:data:`STATE_FORMAT`) for a scheduler of the lr alone,
 as every lrdsl wrote before plans, and format 2 (:data:`PLAN_FORMAT`) for a
@@ -36,6 +38,10 @@ STATE_FORMAT = 1
 
 STATE_KEYS: tuple[str, ...] = ("format", "lrdsl", "schedules", "fingerprint", "base_lrs", "last_epoch")
 STATE_KEYS += ("step_count", "last_lr", "plateaus")
+
+#: Keys a state may have: the compile contexts (for ``resume="prefix"``) and,
+#: under a token or sample clock, the count consumed (:mod:`lrdsl.emit.torch_resume`).
+OPTIONAL_KEYS = ("contexts", "consumed")
 
 #: The layout of the state of a plan (several hyperparameters).
 PLAN_FORMAT = 2
@@ -75,9 +81,10 @@ def check_state(state: object, groups: int) -> dict[str, Any]:
                 hints=["build the scheduler with the plan the state was saved from"],
             )
         raise LrdslError(f"the state's 'format' is {fmt!r}; this lrdsl reads format {STATE_FORMAT}", code="E0305")
-    check_keys(state, STATE_KEYS, "the state")
+    check_keys(state, STATE_KEYS + _optional(state), "the state")
     group_list = _group_list(state, groups)
     return {
+        **_optional_values(state, group_list),
         "lrdsl": text(state["lrdsl"], "'lrdsl'"),
         "schedules": [text(s, f"'schedules'[{i}]") for i, s in enumerate(group_list("schedules"))],
         "fingerprint": text(state["fingerprint"], "'fingerprint'"),
@@ -87,6 +94,20 @@ def check_state(state: object, groups: int) -> dict[str, Any]:
         # the lrs the schedule gave (re-derived on load): inf where the schedule overflowed
         "last_lr": [real(x, f"'last_lr'[{i}]", finite=False) for i, x in enumerate(group_list("last_lr"))],
         "plateaus": group_list("plateaus"),
+    }
+
+
+def _optional(state: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(k for k in OPTIONAL_KEYS if k in state)
+
+
+def _optional_values(state: dict[str, Any], per_group: Any) -> dict[str, Any]:
+    """``'consumed'`` checked, ``'contexts'`` one per param group (each checked
+    by :func:`lrdsl.emit.torch_resume.check_context`); None where absent."""
+    consumed = state.get("consumed")
+    return {
+        "consumed": None if consumed is None else whole(consumed, "'consumed'"),
+        "contexts": per_group("contexts") if "contexts" in state else None,
     }
 
 
@@ -108,6 +129,12 @@ def text(value: object, key: str) -> str:
     return value
 
 
+_RESUME_HINT = (
+    "build the scheduler with resume='prefix' to continue a changed plan that agrees on the steps taken, or"
+    " resume='any' (or load_state_dict(state, strict=False)) to resume it at the saved step anyway"
+)
+
+
 def check_same_schedule(state: dict[str, Any], scheds: list[Schedule], context: Mapping[str, object]) -> None:
     """E0305 unless a checked state was saved from ``scheds`` in ``context``
     (its fingerprint and its canonical texts agree)."""
@@ -117,7 +144,7 @@ def check_same_schedule(state: dict[str, Any], scheds: list[Schedule], context: 
             "the state was saved from a different schedule ('fingerprint' or 'schedules' differ): "
             f"{state['schedules']} vs {texts}",
             code="E0305",
-            hints=["pass strict=False to load_state_dict to resume this schedule at the saved step anyway"],
+            hints=[_RESUME_HINT],
         )
 
 
@@ -150,7 +177,7 @@ def check_plan_state(state: object, keys: list[list[str]]) -> dict[str, Any]:
                 hints=["build the scheduler with the schedule the state was saved from"],
             )
         raise LrdslError(f"the state's 'format' is {fmt!r}; this lrdsl reads format {PLAN_FORMAT}", code="E0305")
-    check_keys(state, PLAN_KEYS, "the state")
+    check_keys(state, PLAN_KEYS + _optional(state), "the state")
     group_list = _group_list(state, len(keys))
 
     def by_key(name: str) -> list[dict[str, Any]]:
@@ -167,6 +194,7 @@ def check_plan_state(state: object, keys: list[list[str]]) -> dict[str, Any]:
         return out
 
     checked: dict[str, Any] = {
+        **_optional_values(state, by_key),
         "lrdsl": text(state["lrdsl"], "'lrdsl'"),
         "schedules": [
             {k: text(v, f"'schedules'[{i}][{k!r}]") for k, v in d.items()} for i, d in enumerate(by_key("schedules"))
@@ -200,5 +228,5 @@ def check_same_plan(state: dict[str, Any], texts: list[dict[str, str]], context:
             "the state was saved from a different plan ('fingerprint' or 'schedules' differ): "
             f"{state['schedules']} vs {texts}",
             code="E0305",
-            hints=["pass strict=False to load_state_dict to resume this plan at the saved step anyway"],
+            hints=[_RESUME_HINT],
         )

@@ -86,6 +86,8 @@ def make_context(
     total = None
     for what, n, rate in given:  # each given total, in the clock's units
         unit = per_step[clock]  # type: ignore[index]
+        if what == clock:  # already in the clock's units
+            rate = unit = 1
         if rate is None or unit is None:
             need = "tokens_per_step" if "tokens" in (what, clock) else "samples_per_step"
             raise ContextError(f"total_{what} under the {clock[:-1]} clock needs {need}", code="E0503")

@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     "E0605": "a value that depends on itself (warmup target and prev)",
     "E0606": "an operator applied to operands it does not take",
     "E0607": "a reactive segment (plateau) where feedback is not available",
+    "E0608": "a resumed plan that does not continue the saved one (resume='prefix')",
     "E0701": "the source is too large",
     "E0702": "the expression nests too deeply",
     "E0703": "too many segments",
@@ -227,6 +228,22 @@ class UnsupportedError(LrdslError):
     """A construct a backend or emitter cannot express."""
 
     default_code = "E0801"
+
+
+class LrdslWarning(UserWarning):
+    """Base of every warning lrdsl gives; ``warnings.filterwarnings("ignore",
+    category=lrdsl.LrdslWarning)`` silences them all."""
+
+
+class CountingWarning(LrdslWarning):
+    """A scheduler stepped past the total it was built for: most often a
+    counting mistake (stepped per micro-batch, per process, per batch where
+    the total counts epochs)."""
+
+
+class FeedbackWarning(LrdslWarning):
+    """A ``plateau(...)`` segment that has been active for a while without
+    receiving any metric: it holds its start value and never cuts."""
 
 
 _SHOWN = 100  # characters of a source line shown around the caret
