@@ -204,6 +204,10 @@ class Schedule:
         """A jit-traceable ``step -> lr`` function for optax (imports jax)."""
         return emitter("jax").to_optax(self)
 
+    def to_torch_fn(self, **kwargs: Any) -> Any:
+        """An on-device ``step_tensor -> lr_tensor`` function, traceable by ``torch.compile(fullgraph=True)`` (imports torch)."""
+        return emitter("torch_fn").to_torch_fn(self, **kwargs)
+
     def with_base(self, base_lr: float) -> Schedule:
         """The same schedule text compiled for another ``base`` (e.g. a param group's lr)."""
         if base_lr == self.base_lr:

@@ -22,11 +22,16 @@ EMITTERS: dict[str, tuple[str, str, str]] = {
     "torch": ("lrdsl.emit.torch", "torch", "pip install torch"),
     "keras": ("lrdsl.emit.keras", "keras", "pip install keras tensorflow-cpu (or another Keras backend)"),
     "jax": ("lrdsl.emit.jax", "jax", "pip install 'lrdsl[jax]'"),
+    "torch_fn": ("lrdsl.emit.torch_fn", "torch", "pip install torch"),
+    "lightning": ("lrdsl.emit.lightning", "lightning", "pip install lightning"),
+    "hf": ("lrdsl.emit.hf", "transformers", "pip install transformers accelerate"),
+    "accelerate": ("lrdsl.emit.accelerate", "accelerate", "pip install accelerate"),
+    "timm": ("lrdsl.emit.timm_adapter", "torch", "pip install torch"),
 }
 
 
 def emitter(name: str) -> ModuleType:
-    """The emitter module ``name`` (``"torch"``, ``"keras"``, ``"jax"``), imported
+    """The emitter module ``name`` (``"torch"``, ``"keras"``, ``"jax"``, ``"torch_fn"``), imported
     on first use; E0802 when its framework is not installed."""
     module, framework, install = EMITTERS[name]
     try:
