@@ -21,7 +21,10 @@ C_SOURCES = [p for p in C_SOURCES if p.name != "_kernel.c"]  # Cython's output
 #: the core: it must never import an emitter module (or its public shim)
 CORE = ("lrdsl/language/", "lrdsl/primitives/", "lrdsl/backends/", "lrdsl/schedule.py", "lrdsl/reactive.py")
 EMITTERS = (
-    *(f"lrdsl.emit.{m}" for m in ("torch", "keras", "jax", "torch_fn", "lightning", "hf", "accelerate", "timm_adapter")),
+    *(
+        f"lrdsl.emit.{m}"
+        for m in ("torch", "keras", "jax", "torch_fn", "lightning", "hf", "accelerate", "timm_adapter")
+    ),
     *(f"lrdsl.{m}" for m in ("torch", "keras", "jax", "lightning", "hf", "timm")),
 )
 
