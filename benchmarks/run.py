@@ -305,7 +305,9 @@ def _at_the_limits() -> dict[str, str]:
         f"chain of {k - 1} one_cycle(9)": " >> ".join(["one_cycle(9)"] * (k - 1)),
         f"chain of {MAX_TOKENS // 10} max(cosine(1), 1)": " >> ".join(["max(cosine(1), 1)"] * (MAX_TOKENS // 10)),
         f"multistep of {MAX_TOKENS // 2 - 5} milestones": f"multistep([{', '.join(map(str, range(1, MAX_TOKENS // 2 - 4)))}])",
-        "128 segments through bindings": f"a0 = cosine(1) >> cosine(1);\n{double}a6",
+        "128 segments through bindings": "a0 = cosine(1) >> cosine(1);\n"
+        + "".join(f"a{i + 1} = a{i} >> a{i};\n" for i in range(6))
+        + "a6",
         "256 segments through bindings (refused at the part limit)": f"a0 = cosine(1) >> cosine(1);\n{double}a7",
         "64 restarts through bindings": f"a0 = {sgdr};\n"
         + "".join(f"a{i + 1} = a{i} + a{i};\n" for i in range(6))

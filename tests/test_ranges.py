@@ -11,7 +11,7 @@ import pytest
 import lrdsl
 from lrdsl.primitives import REGISTRY
 from lrdsl.primitives.ranges import BREAKS, MONOTONE, SAMPLED, candidates
-from tests.strategies import RandomSource, random_schedule
+from strategies import RandomSource, random_schedule
 
 
 def test_every_primitive_is_classified():
