@@ -7,11 +7,11 @@ import random
 
 import numpy as np
 import pytest
+from strategies import RandomSource, random_schedule
 
 import lrdsl
 from lrdsl.primitives import REGISTRY
 from lrdsl.primitives.ranges import BREAKS, MONOTONE, SAMPLED, candidates
-from strategies import RandomSource, random_schedule
 
 
 def test_every_primitive_is_classified():
