@@ -25,6 +25,10 @@ import numpy as np
 import lrdsl
 from lrdsl import backends
 
+try:
+    from benchmarks.keras_graph import sections as keras_sections
+except ImportError:  # run as a script: benchmarks/ itself is on the path
+    from keras_graph import sections as keras_sections  # type: ignore[no-redef]
 ROOT = Path(__file__).resolve().parent.parent
 SCHEDULE = "warmup(5%) >> cosine_restarts(5%, t_mul=2, m_mul=0.9) >> const(1e-6)"
 BASE = 0.1
@@ -340,6 +344,7 @@ def table(title: str, unit: str, rows: list[tuple[str, float, str]]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=10_000_000, help="steps for the array benchmark")
+    parser.add_argument("--keras-steps", type=int, default=100_000, help="steps summed in the Keras graph (0: skip)")
     parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md with this run")
     args = parser.parse_args()
     n = args.steps
@@ -354,6 +359,8 @@ def main() -> int:
         table("Bad and extreme inputs: parse + compile (+ render the error)", "best of 3", pathological()),
         table("Compile bombs: compile + phases at a total of 1e9 steps", "best of 3", bombs()),
     ]
+    if args.keras_steps > 0:
+        sections += keras_sections(args.keras_steps, table)
     header = [
         "# Benchmarks",
         "",

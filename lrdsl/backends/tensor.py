@@ -5,7 +5,7 @@
 gives them on numpy, written so a program traces into one graph: no Python
 branch on values, ``piecewise`` as a chain of ``where`` over pieces that each
 see their own clamped local time (no NaN or inf from a formula outside its
-domain, even in an unselected branch), table look-ups as comparisons.  A
+domain, even in an unselected branch), table look-ups by bisection.  A
 :class:`Lib` adapter names the handful of calls that differ between libraries.
 
 Computing in float32 (JAX without ``jax_enable_x64``): ``power(gamma, x)`` with
@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from ..language.domain import MAX_STEP
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -92,13 +94,35 @@ class TensorOps:
         return m.zeros_like(self.f(t)) + self.f(value)
 
     def searchsorted(self, table: Sequence[int], t: Any, side: str) -> Any:
+        """A few entries: one comparison each, summed.  More: a binary search,
+        one look-up per halving (a table of 54 restart starts is 6 look-ups,
+        not a reduction over 54 comparisons per step, which costs XLA ~200 ns
+        a step inside a loop)."""
         m = self.lib.m
-        table = [v for v in table if v <= self.top]  # entries past the step type's range: never reached
+        table = [int(v) for v in table if v <= self.top]  # entries past the step type's range: never reached
         if len(table) == 0:
             return m.zeros_like(t)
-        tab = self.lib.constant(np.asarray(table, dtype=np.int64), self.idtype)
-        hit = (tab <= m.expand_dims(t, -1)) if side == "right" else (tab < m.expand_dims(t, -1))
-        return m.sum(self.lib.to(hit, self.idtype), axis=-1)
+
+        def hit(v: Any) -> Any:
+            return (v <= t) if side == "right" else (v < t)
+
+        if len(table) <= _UNROLLED:
+            out = self.lib.to(hit(table[0]), self.idtype)
+            for v in table[1:]:
+                out = out + self.lib.to(hit(v), self.idtype)
+            return out
+        size = 1 << len(table).bit_length()  # padded to size - 1 >= len(table) entries
+        pad = [0, *table] + [self.top] * (size - 1 - len(table))  # pad[k] = table[k - 1]
+        tab = self.lib.constant(np.asarray(pad, dtype=np.int64), self.idtype)
+        pos = m.zeros_like(t)  # the entries known to hit: table[:pos]
+        half = size // 2
+        while half:
+            nxt = pos + half
+            pos = m.where(hit(m.take(tab, nxt)), nxt, pos)
+            half //= 2
+        if self.top > MAX_STEP:  # steps stop at MAX_STEP (guarded), below the padding
+            return pos
+        return m.minimum(pos, len(table))  # a step at the type's top also passes the padding
 
     def take(self, table: Sequence[float], i: Any) -> Any:
         return self.lib.m.take(self.lib.constant(np.asarray(table, dtype=np.float64), self.fdtype), i)
@@ -134,9 +158,11 @@ class TensorOps:
                 continue  # an empty piece
             if hi is not None and hi > self.top:
                 hi = None  # the last piece a step reaches: no clamp (hi - lo - 1 may not fit)
-            local = m.maximum(t - lo, 0)
+            # steps are >= 0, so a piece at 0 sees them as they are; the bounds
+            # are typed constants (a Python int costs Keras a cast in the graph)
+            local = t if lo == 0 else m.maximum(t - lo, self.lib.constant(0, self.idtype))
             if hi is not None:
-                local = m.minimum(local, hi - lo - 1)
+                local = m.minimum(local, self.lib.constant(hi - lo - 1, self.idtype))
             value = fn(local)
             out = value if out is None else m.where(t >= lo, value, out)
         return out
@@ -145,6 +171,10 @@ class TensorOps:
         if period > self.top:
             return fn(t)  # every step is in the first period
         return fn(t - self.lib.m.floor_divide(t, period) * period)
+
+
+#: Tables up to this size are searched by summing comparisons, larger ones by bisection.
+_UNROLLED = 4
 
 
 def _drifts_in_float32(a: Any) -> bool:
@@ -159,13 +189,19 @@ if TYPE_CHECKING:  # mypy checks that it keeps the protocol
     _tensor: ArrayNamespace = TensorOps(keras_lib(), "float64", "int64")
 
 
-def guarded(ops: TensorOps, root: Any, step: Any) -> Any:
+def guarded(ops: TensorOps, root: Any, step: Any, evaluate: Callable[..., Any] | None = None) -> Any:
     """The program ``root`` at ``step`` on a tensor library, inside the step
     domain: a concrete step (a Python or numpy integer, a numpy array) outside
     ``[0, 2**53)`` is an :class:`~lrdsl.LrdslError` (E0401) here; a traced one,
-    where nothing can be raised, gives NaN (never a wrapped or clamped step)."""
-    from ..language.domain import MAX_STEP, check_step, out_of_domain
-    from .reference import evaluate
+    where nothing can be raised, gives NaN (never a wrapped or clamped step).
+    ``evaluate(ops, root, t)`` walks the program (default: the reference
+    evaluator; :func:`lrdsl.backends.lean.evaluate` for a float32 result)."""
+    from ..language.domain import check_step, out_of_domain
+
+    if evaluate is None:
+        from .reference import evaluate as walk
+    else:
+        walk = evaluate
 
     if isinstance(step, (int, np.integer)):
         check_step(int(step))
@@ -178,6 +214,8 @@ def guarded(ops: TensorOps, root: Any, step: Any) -> Any:
     m = ops.lib.m
     t = ops.lib.to(step, ops.idtype)
     top = min(MAX_STEP, int(np.iinfo(ops.idtype).max))
-    bad = m.logical_or(t < 0, t > top)
-    value = evaluate(ops, root, m.where(bad, 0, t))
-    return m.where(bad, ops.f(math.nan), value)
+    # the program sees the steps clipped into the domain (one clip, which XLA
+    # fuses with what follows where a select of 0 would not), its value is NaN there
+    inside = m.clip(t, 0, top)
+    value = walk(ops, root, inside)
+    return m.where(inside != t, ops.f(math.nan), value)

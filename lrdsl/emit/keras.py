@@ -6,14 +6,18 @@ callback, from a schedule.
     cb = lrdsl.keras.callback("step(5, gamma=0.5)", base_lr=0.1, verbose=1)   # per epoch
     cb = lrdsl.keras.callback({"lr": "cosine(90)", "weight_decay": "linear(90, end=10 * base)"})  # a plan
 
-:class:`DSLSchedule` evaluates the compiled program with ``keras.ops`` only,
-through the same per-primitive formulas as the numpy reference, so it runs
-eagerly, in ``tf.function``, under XLA and on every Keras backend.  Steps are
-kept as integers for everything discrete (segments, cycles, stairs) and cast
-to float64 only for the fractional part, so steps beyond 2**24 still advance;
-the value is computed in float64 where the backend has it and returned in
-Keras's float type.  Importing this module imports keras and registers the
-schedule for ``keras.models.load_model``.
+:class:`DSLSchedule` evaluates the compiled program with ``keras.ops`` (one
+``tf.gather`` per look-up on TensorFlow), through the numpy reference's
+per-primitive formulas, so it runs eagerly, in ``tf.function``, under XLA and
+on every Keras backend.  Steps are kept as integers for everything discrete
+(segments, cycles, stairs) and cast to float64 only for the fractional part,
+so steps beyond 2**24 still advance; the value is computed in float64 where
+the backend has it and returned in Keras's float type.  For a float32 result
+the cosines and constant powers take the lean formulas of
+:mod:`lrdsl.backends.lean` (one float32 sine, tables of powers: within 3e-7
+before the rounding), so a step costs what Keras's own schedule does.
+Importing this module imports keras and registers the schedule for
+``keras.models.load_model``.
 
 Given a plan (a mapping from hyperparameter name to text), :func:`callback`
 returns a :class:`~lrdsl.emit.keras_plan.DSLPlanCallback`, which sets any
@@ -31,7 +35,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..backends.tensor import TensorOps, guarded, keras_lib
+from ..backends import lean
+from ..backends.tensor import Lib, TensorOps, guarded, keras_lib
 from ..language.errors import LrdslError
 from ..plan import Plan
 from ..reactive import Feedback, check_keys, refuse
@@ -97,8 +102,11 @@ class DSLSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step: Any) -> Any:
         fdtype, idtype = compute_dtypes()
-        value = guarded(TensorOps(keras_lib(), fdtype, idtype), self.schedule.program.root, step)
-        return ops.cast(value, keras.config.floatx())
+        floatx = keras.config.floatx()
+        xp = TensorOps(_lib(), fdtype, idtype)
+        # a float32 learning rate from float64: the lean formulas, within 3e-7 before the rounding
+        walk = lean.evaluate if fdtype == "float64" and floatx == "float32" else None
+        return ops.cast(guarded(xp, self.schedule.program.root, step, walk), floatx)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -122,6 +130,37 @@ class DSLSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def __reduce__(self) -> tuple[Any, ...]:
         # copies and pickles go through the config, as model.save does
         return (type(self).from_config, (self.get_config(),))
+
+
+if keras.backend.backend() == "tensorflow":
+    # Autograph must not rewrite lrdsl's Python when a tf.function calls the
+    # schedule: it would re-parse every formula on each trace (2.8 s against
+    # Keras's 0.05 for a restart schedule summed in a loop); the graph is the
+    # same without it (no Python branch depends on a tensor).
+    import tensorflow as tf
+
+    DSLSchedule.__call__ = tf.autograph.experimental.do_not_convert(DSLSchedule.__call__)  # type: ignore[method-assign]
+
+
+class _Gather:
+    """``keras.ops`` with ``take`` as one ``tf.gather``: Keras's ``take`` adds a
+    reshape and a negative-index fix-up (eight graph ops a look-up, and 17 ms
+    of tracing each), which the namespace's in-range indices never need."""
+
+    def __init__(self, gather: Any) -> None:
+        self.take = gather
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(ops, name)
+
+
+def _lib() -> Lib:
+    lib = keras_lib()
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        lib.m = _Gather(tf.gather)
+    return lib
 
 
 _CONFIG_KEYS = ("schedule", "base_lr", "total_steps", "steps_per_epoch", "placeholders", "name")
