@@ -50,9 +50,12 @@ class Node(Record):
 class Phase(Record):
     """One top-level segment: steps ``[start, end)`` (``end`` is ``None`` for an
     unbounded last segment), its primitive and source text, and the values it
-    takes (``lo``/``hi``; for an unbounded phase, over the steps evaluated)."""
+    takes (``lo``/``hi``; for an unbounded phase, over the steps evaluated).
+    ``exact``: ``lo`` and ``hi`` are the true min and max (found from the
+    segment's structure); ``False``: they come from samples."""
 
-    __slots__ = ("start", "end", "kind", "text", "first", "lo", "hi")
+    __slots__ = ("start", "end", "kind", "text", "first", "lo", "hi", "exact")
+    _defaults = {"exact": True}
 
     start: int
     end: int | None
@@ -61,6 +64,7 @@ class Phase(Record):
     first: float
     lo: float
     hi: float
+    exact: bool
 
 
 class Program(Record):

@@ -21,12 +21,12 @@ warnings:
 from __future__ import annotations
 
 import itertools
+import math
 
 from ..language.domain import STEP_LIMIT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from typing import Any
 
     from ..schedule import Schedule
@@ -93,14 +93,19 @@ def _values(sched: Schedule, total: int | None) -> list[str]:
     horizon = total if total is not None else sched.program.root.length
     if not horizon:
         return out
-    segments = sched.program.segments()
-    bad = _first_nonfinite(sched, horizon)
-    if bad is not None:
-        out.append(f"the lr is not finite ({sched(bad)}) from step {bad} on")
-    low = min((ph.lo for ph, (s, _n) in zip(sched.phases, segments) if s < horizon), default=1.0)
-    if not low > 0:
-        step = _first_nonpositive(sched, horizon)
-        if step is not None and not _warmup_start(sched, step):
+    horizon = min(horizon, STEP_LIMIT)
+    reached = [(ph.lo, ph.hi) for ph in sched.phases if ph.start < horizon]
+    root = sched.program.root
+    if root.length is not None and root.length < horizon:  # and the value it holds after
+        reached.append((root.end, root.end))
+    exact = all(ph.exact for ph in sched.phases if ph.start < horizon)
+    if not exact or not all(math.isfinite(lo) and math.isfinite(hi) for lo, hi in reached):
+        bad = _first(sched, horizon, lambda v: ~np_isfinite(v))
+        if bad is not None:
+            out.append(f"the lr is not finite ({sched(bad)}) from step {bad} on")
+    if not exact or not min((lo for lo, _hi in reached), default=1.0) > 0:
+        step = _first(sched, horizon, lambda v: ~(v > 0), skip_warmup=True)
+        if step is not None:
             where = (
                 f"before the run's last step ({total - 1}, the last of the {total} total steps)"
                 if total is not None
@@ -110,48 +115,51 @@ def _values(sched: Schedule, total: int | None) -> list[str]:
     return out
 
 
-#: Horizons up to this many steps are scanned step by step; longer ones at
-#: each segment's ends and this many evenly spaced steps per segment, so a
-#: check costs the same at any total.
+def np_isfinite(v: Any) -> Any:
+    import numpy as np
+
+    return np.isfinite(v)
+
+
+def _first(sched: Schedule, horizon: int, bad: Any, skip_warmup: bool = False) -> int | None:
+    """The first step before ``horizon`` where ``bad`` holds: exact, from the
+    schedule's monotone pieces (:meth:`Extent.first_where`), O(pieces); a
+    warmup's first step (0 by convention) is skipped when asked."""
+    from ..primitives.extent import Extent, Inexact
+
+    ext = Extent(sched._node_values)
+    skip = {s for s, node in sched.program.segments() if node.op == "warmup"} if skip_warmup else set()
+    lo = 0
+    while lo < horizon:
+        try:
+            step = ext.first_where(sched.program.root, lo, horizon, bad)
+        except Inexact:
+            return _scanned(sched, lo, horizon, bad, skip)
+        if step is None or step not in skip:
+            return step
+        lo = step + 1
+    return None
+
+
+#: Horizons up to this many steps are scanned step by step where the pieces are
+#: not known; longer ones at each segment's ends and this many evenly spaced
+#: steps per segment.
 DENSE_SCAN = 1 << 22
 
 
-def _scan(sched: Schedule, horizon: int) -> Iterator[tuple[Any, Any]]:
-    """``(steps, values)`` blocks covering ``[0, horizon)`` in order."""
+def _scanned(sched: Schedule, lo: int, horizon: int, bad: Any, skip: set[int]) -> int | None:
+    """The first bad step found by evaluating (every step when few, else samples)."""
     import numpy as np
 
-    horizon = min(horizon, STEP_LIMIT)
-    if horizon <= DENSE_SCAN:
-        for start in range(0, horizon, 1 << 20):
-            steps = np.arange(start, min(horizon, start + (1 << 20)), dtype=np.int64)
-            yield steps, sched.values(steps)
-        return
-    marks = [s for s, _node in sched.program.segments() if s < horizon] + [horizon]
-    parts = [np.linspace(a, b - 1, 1 << 12).astype(np.int64) for a, b in itertools.pairwise(marks) if b > a]
-    steps = np.unique(np.concatenate([*parts, np.asarray(marks[:-1], dtype=np.int64)]))
-    yield steps, sched.values(steps)
-
-
-def _first_nonpositive(sched: Schedule, horizon: int) -> int | None:
-    import numpy as np
-
-    for steps, vals in _scan(sched, horizon):
-        hit = np.flatnonzero(vals <= 0)
-        for i in hit:
-            if not _warmup_start(sched, int(steps[i])):
-                return int(steps[i])
+    if horizon - lo <= DENSE_SCAN:
+        blocks: Any = (np.arange(a, min(horizon, a + (1 << 20)), dtype=np.int64) for a in range(lo, horizon, 1 << 20))
+    else:
+        marks = sorted({lo, horizon, *(s for s, _n in sched.program.segments() if lo < s < horizon)})
+        parts = [np.linspace(a, b - 1, 1 << 12).astype(np.int64) for a, b in itertools.pairwise(marks) if b > a]
+        blocks = [np.unique(np.concatenate([*parts, np.asarray(marks[:-1], dtype=np.int64)]))]
+    for steps in blocks:
+        hit = steps[bad(sched.values(steps))]
+        for step in hit:
+            if int(step) not in skip:
+                return int(step)
     return None
-
-
-def _first_nonfinite(sched: Schedule, horizon: int) -> int | None:
-    import numpy as np
-
-    for steps, vals in _scan(sched, horizon):
-        hit = np.flatnonzero(~np.isfinite(vals))
-        if hit.size:
-            return int(steps[hit[0]])
-    return None
-
-
-def _warmup_start(sched: Schedule, step: int) -> bool:
-    return any(s == step and node.op == "warmup" for s, node in sched.program.segments())

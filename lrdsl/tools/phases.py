@@ -65,11 +65,16 @@ def reached(sched: Schedule) -> tuple[list[Row], list[str]]:
             continue
         if total is not None and ph.end is not None and ph.end > total:
             cut = cut_phase(sched, start, node, total)
-            note = f"cut at the total, runs to {ph.end}"
+            note = f"cut at the total, runs to {ph.end}" + _sampled(cut)
             rows.append(Row(i, start, total, ph.text, (cut.first, cut.lo, cut.hi), note))
             continue
-        rows.append(Row(i, start, ph.end, ph.text, (ph.first, ph.lo, ph.hi)))
+        rows.append(Row(i, start, ph.end, ph.text, (ph.first, ph.lo, ph.hi), _sampled(ph).lstrip("; ")))
     return rows, notes
+
+
+def _sampled(ph: Phase) -> str:
+    """The note on a phase whose min and max are from samples, not exact."""
+    return "" if ph.exact else "; min and max sampled"
 
 
 def cut_phase(sched: Schedule, start: int, node: Node, total: int) -> Phase:
