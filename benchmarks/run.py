@@ -27,8 +27,10 @@ from lrdsl import backends
 
 try:
     from benchmarks.keras_graph import sections as keras_sections
+    from benchmarks.scale import sections as scale_sections
 except ImportError:  # run as a script: benchmarks/ itself is on the path
     from keras_graph import sections as keras_sections  # type: ignore[no-redef]
+    from scale import sections as scale_sections  # type: ignore[no-redef]
 ROOT = Path(__file__).resolve().parent.parent
 SCHEDULE = "warmup(5%) >> cosine_restarts(5%, t_mul=2, m_mul=0.9) >> const(1e-6)"
 BASE = 0.1
@@ -105,13 +107,8 @@ def arrays(n: int) -> list[tuple[str, float, str]]:
         t_steps = torch.from_numpy(steps).to(torch.float64)
         t_out = torch.empty(n, dtype=torch.float64)
         np.testing.assert_allclose(torch_by_hand(t_steps, t_out, n).numpy(), expected, rtol=1e-12, atol=1e-15)
-        rows.append(
-            (
-                "torch tensor ops, 1 thread, per segment, in place",
-                best_of(lambda: torch_by_hand(t_steps, t_out, n)) / n,
-                "",
-            )
-        )
+        t_torch = best_of(lambda: torch_by_hand(t_steps, t_out, n)) / n
+        rows.append(("torch tensor ops, 1 thread, per segment, in place", t_torch, ""))
     base_time = rows[0][1]
     return [(name, t, note or f"{t / base_time:.2f}") for name, t, note in rows]
 
@@ -345,6 +342,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=10_000_000, help="steps for the array benchmark")
     parser.add_argument("--keras-steps", type=int, default=100_000, help="steps summed in the Keras graph (0: skip)")
+    parser.add_argument("--scale-timeout", type=float, default=20.0, help="seconds a scale cell may take (0: skip)")
     parser.add_argument("--write", action="store_true", help="rewrite BENCHMARKS.md with this run")
     args = parser.parse_args()
     n = args.steps
@@ -361,6 +359,8 @@ def main() -> int:
     ]
     if args.keras_steps > 0:
         sections += keras_sections(args.keras_steps, table)
+    if args.scale_timeout > 0:
+        sections += scale_sections(args.scale_timeout)
     header = [
         "# Benchmarks",
         "",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 import lrdsl
-from lrdsl.tools.notebook import horizon, plain_svg, plan_html, schedule_html
+from lrdsl.tools.notebook import DOCS_EXAMPLE, docs_schedule, horizon, picture_svg, plain_svg, plan_html, schedule_html
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,3 +57,13 @@ def test_the_docs_notebook_runs():
     htmls = [o["data"]["text/html"] for o in shown if "data" in o and "text/html" in o["data"]]
     assert len(htmls) == 2 and all("<svg" in h for h in htmls)
     assert "one_cycle(1000, start=0.95, peak=0.85, end=0.95)" in htmls[1]
+
+
+def test_the_docs_picture_is_what_the_code_draws_now():
+    """docs/notebook.svg, the README's notebook picture, cannot go stale."""
+    committed = (ROOT / "docs" / "notebook.svg").read_text(encoding="utf-8")
+    assert committed == picture_svg(docs_schedule()), (
+        "regenerate: python -m lrdsl.tools.notebook --svg docs/notebook.svg"
+    )
+    first = json.loads((ROOT / "docs" / "notebook.ipynb").read_text(encoding="utf-8"))["cells"][1]
+    assert f'lrdsl.compile("{DOCS_EXAMPLE}", base_lr=0.1, total_steps=100)' in "".join(first["source"])

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 POINTS = 400
 DEFAULT_STEPS = 1000
 _W, _H, _PAD = 480, 160, 28
+_HEAD = ("start", "end", "segment", "first", "min", "max")
+#: The schedule of docs/notebook.ipynb's first cell (base 0.1, 100 steps), drawn as docs/notebook.svg.
+DOCS_EXAMPLE = "warmup(5) >> cosine_restarts(10, t_mul=2, m_mul=0.9) >> const(1e-6)"
 
 
 def horizon(s: Schedule) -> int:
@@ -104,13 +107,15 @@ def matplotlib_svg(items: Sequence[tuple[str, Schedule]], n: int) -> str | None:
     return text[text.index("<svg") :]
 
 
+def _phase_cells(s: Schedule) -> list[list[str]]:
+    """The phase table's cells, one row a phase (under :data:`_HEAD`), unescaped."""
+    ends = ["runs on" if p.end is None else str(p.end) for p in s.phases]
+    return [[str(p.start), end, p.text, *(f"{v:.6g}" for v in (p.first, p.lo, p.hi))] for p, end in zip(s.phases, ends)]
+
+
 def _phase_table(s: Schedule) -> str:
-    rows = []
-    for p in s.phases:
-        end = "runs on" if p.end is None else p.end
-        cells = [p.start, end, html.escape(p.text), f"{p.first:.6g}", f"{p.lo:.6g}", f"{p.hi:.6g}"]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("start", "end", "segment", "first", "min", "max"))
+    rows = ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>" for cells in _phase_cells(s)]
+    head = "".join(f"<th>{h}</th>" for h in _HEAD)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -138,3 +143,55 @@ def plan_html(plan: Plan, svg: str = "auto") -> str:
         for key, s in items
     ]
     return f"<div class='lrdsl-plan'>{''.join(parts)}{picture}</div>"
+
+
+def picture_svg(s: Schedule) -> str:
+    """What a notebook shows for ``s`` as one standalone SVG: the canonical text,
+    the phase table (monospace text) and the plain plot.  ``docs/notebook.svg``
+    is this for :data:`DOCS_EXAMPLE` (``python -m lrdsl.tools.notebook --svg FILE``)."""
+    rows = [list(_HEAD), *_phase_cells(s)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEAD))]
+    table = ["  ".join(c.ljust(w) if i == 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    lines = [f"{s.canonical} \u00b7 base {s.base_lr!r}", "", *table]
+    char, step, top = 6.6, 16, 20  # a monospace character's width and a line's height at font-size 11
+    width = max(_W, math.ceil(char * max(map(len, lines))) + 16)
+    height = top + step * len(lines) + _H
+    bold = ' font-weight="bold"'
+    text = "".join(
+        f'<text x="8" y="{top + step * i}" xml:space="preserve"{bold if i == 2 else ""}>{html.escape(line)}</text>'
+        for i, line in enumerate(lines)
+        if line
+    )
+    rule = top + step * 2 + 5
+    plot = plain_svg(s).replace("<svg ", f'<svg x="0" y="{top + step * len(lines) - 8}" ', 1)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f'<rect width="{width}" height="{height}" fill="white"/>'
+        f'<g font-family="monospace" font-size="11" fill="#222">{text}</g>'
+        f'<line x1="8" y1="{rule}" x2="{width - 8}" y2="{rule}" stroke="#bbb"/>'
+        f"{plot}</svg>\n"
+    )
+
+
+def docs_schedule() -> Schedule:
+    """The schedule docs/notebook.ipynb shows first (and docs/notebook.svg draws)."""
+    from .. import schedule
+
+    return schedule.compile(DOCS_EXAMPLE, base_lr=0.1, total_steps=100)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m lrdsl.tools.notebook --svg FILE``: write the docs picture."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m lrdsl.tools.notebook", description=main.__doc__)
+    parser.add_argument("--svg", required=True, help="the file to write (docs/notebook.svg)")
+    args = parser.parse_args(argv)
+    picture = picture_svg(docs_schedule())
+    with open(args.svg, "w", encoding="utf-8", newline="\n") as f:
+        f.write(picture)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
