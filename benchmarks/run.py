@@ -27,9 +27,11 @@ from lrdsl import backends
 
 try:
     from benchmarks.keras_graph import sections as keras_sections
+    from benchmarks.scale import fmt
     from benchmarks.scale import sections as scale_sections
 except ImportError:  # run as a script: benchmarks/ itself is on the path
     from keras_graph import sections as keras_sections  # type: ignore[no-redef]
+    from scale import fmt  # type: ignore[no-redef]
     from scale import sections as scale_sections  # type: ignore[no-redef]
 ROOT = Path(__file__).resolve().parent.parent
 SCHEDULE = "warmup(5%) >> cosine_restarts(5%, t_mul=2, m_mul=0.9) >> const(1e-6)"
@@ -318,16 +320,6 @@ def _at_the_limits() -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- report
-
-
-def fmt(seconds: float) -> str:
-    if math.isnan(seconds):
-        return "n/a"
-    if seconds < 1e-6:
-        return f"{seconds * 1e9:.2f} ns"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.2f} us"
-    return f"{seconds * 1e3:.2f} ms"
 
 
 def table(title: str, unit: str, rows: list[tuple[str, float, str]]) -> str:

@@ -193,7 +193,7 @@ def scale(timeout: float = TIMEOUT) -> list[tuple[str, list[str]]]:
 
 
 def fmt(seconds: float) -> str:
-    """As ``benchmarks/run.py`` writes times, with seconds past 1 s."""
+    """A time as every benchmark table writes it."""
     if math.isnan(seconds):
         return "n/a"
     if seconds < 1e-6:
