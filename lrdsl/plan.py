@@ -27,6 +27,7 @@ import math
 import re
 from collections.abc import Mapping
 
+from .language.check_placeholders import RESERVED_PLACEHOLDERS
 from .language.errors import LrdslError, did_you_mean
 from .schedule import Schedule
 from .schedule import compile as compile_schedule
@@ -222,23 +223,18 @@ def compile_plan(
     *,
     bases: Mapping[str, float] | None = None,
     base_lr: float | None = None,
-    total_steps: int | None = None,
-    steps_per_epoch: int | None = None,
-    tokens_per_step: int | None = None,
-    samples_per_step: int | None = None,
-    total_tokens: int | None = None,
-    total_samples: int | None = None,
-    clock: str = "steps",
     check_domains: bool = True,
-    **placeholders: Any,
+    **context: Any,
 ) -> Plan:
     """Compile a plan: a mapping from hyperparameter name to schedule text.
 
     ``bases`` gives what ``base`` means in each key's text (default 1.0, so
-    values read as factors); ``base_lr`` is ``bases["lr"]``.  The context (as
-    :func:`lrdsl.compile` takes it, clocks included) and
-    the placeholders are shared by every text; a placeholder need only be used
-    by one of them.  Each key's values must stay in its domain
+    values read as factors); ``base_lr`` is ``bases["lr"]``.  The other
+    keywords are shared by every text: the context as :func:`lrdsl.compile`
+    takes it (``total_steps``, ``steps_per_epoch``, ``tokens_per_step``,
+    ``samples_per_step``, ``total_tokens``, ``total_samples``, ``clock``) and
+    the placeholders, of which a text gets those it uses (each must be used
+    by one of them).  Each key's values must stay in its domain
     (:func:`domain_of`) unless ``check_domains=False``.  Raises
     :class:`~lrdsl.LrdslError`; an error in one text names its key.
     """
@@ -251,15 +247,8 @@ def compile_plan(
             hints=["for one schedule, use lrdsl.compile(text)"],
         )
     given = _bases(plan, bases, base_lr)
-    context = {
-        "total_steps": total_steps,
-        "steps_per_epoch": steps_per_epoch,
-        "tokens_per_step": tokens_per_step,
-        "samples_per_step": samples_per_step,
-        "total_tokens": total_tokens,
-        "total_samples": total_samples,
-        "clock": clock,
-    }
+    # lrdsl.compile's own keywords go to every text; the rest are placeholders
+    placeholders = {k: context.pop(k) for k in list(context) if k not in RESERVED_PLACEHOLDERS}
     used: set[str] = set()
     out: dict[str, Schedule] = {}
     seen: dict[str, str] = {}

@@ -11,6 +11,7 @@ for the plateau, and the first run's lrs, bit for bit, after
 from __future__ import annotations
 
 import types
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 accelerate = pytest.importorskip("accelerate")
 
+from torch_runs import close, plateau_lrs  # noqa: E402
 from transformers import Trainer, TrainerCallback, TrainingArguments  # noqa: E402
 
 import lrdsl  # noqa: E402
@@ -94,10 +96,6 @@ def train(out: Path, schedule: Any, resume: str | None = None, **kw: Any) -> tup
     return rec, trainer
 
 
-def close(got: list[float], want: Any) -> None:
-    np.testing.assert_allclose(np.array(got), np.asarray(want, dtype=np.float64), rtol=1e-12, atol=0)
-
-
 # ---------------------------------------------------------------- the Trainer
 
 
@@ -121,19 +119,7 @@ def test_epoch_lengths_use_the_trainers_update_steps_per_epoch(tmp_path: Path) -
 
 def _plateau_expected(rec: Record, n: int, start: int) -> list[float]:
     """torch's ReduceLROnPlateau fed each evaluation whose measuring step is in the plateau."""
-    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-    rop = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
-    warm = lrdsl.compile(PLATEAU, base_lr=0.1).values(np.arange(n))
-    level: dict[int, float] = {}
-    for t, metric in rec.evals:
-        if t - 1 >= start:
-            rop.step(metric)
-            level[t] = opt.param_groups[0]["lr"]
-    out, current = [], 0.1
-    for k in range(n):
-        current = level.get(k, current)
-        out.append(float(warm[k]) if k < start else current)
-    return out
+    return plateau_lrs(rec.evals, start, n, lrdsl.compile(PLATEAU, base_lr=0.1).values(np.arange(n)))
 
 
 def test_a_plateau_is_cut_by_eval_loss(tmp_path: Path) -> None:
@@ -170,6 +156,19 @@ def test_a_plain_trainer_with_a_dsl_scheduler_and_the_callback(tmp_path: Path) -
     close([rec.lrs[k][0] for k in range(12)], _plateau_expected(rec, 12, 3))
 
 
+def test_no_feedback_warning_before_the_first_evaluation(tmp_path: Path) -> None:
+    """PlateauCallback tells the scheduler's guard that the metric comes once per
+    evaluation: 13 plateau steps (over 2 epochs of 4) before the first one are no
+    FeedbackWarning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rec, _ = train(tmp_path, PLATEAU, max_steps=16, eval_strategy="steps", eval_steps=16)
+    assert [w.message for w in caught if issubclass(w.category, lrdsl.FeedbackWarning)] == []
+    assert [t for t, _ in rec.evals] == [16]
+    with pytest.warns(lrdsl.FeedbackWarning):  # a Trainer that never evaluates: nothing feeds the plateau
+        train(tmp_path, PLATEAU, max_steps=16)
+
+
 def test_the_trainers_own_schedule_settings_are_reported(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match=r"warmup \(2 steps\) not applied"):
         train(tmp_path, "cosine(100%)", max_steps=4, warmup_steps=2)
@@ -182,6 +181,24 @@ def test_a_plateau_mode_against_greater_is_better() -> None:
     args = types.SimpleNamespace(greater_is_better=True, metric_for_best_model="accuracy")
     with pytest.warns(UserWarning, match="mode is min, but greater_is_better=True"):
         PlateauCallback().on_train_begin(args, None, None, lr_scheduler=sched)
+
+
+def test_a_metric_missing_from_an_evaluation_is_an_error() -> None:
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = DSLScheduler(opt, "plateau(patience=0, factor=0.5)")
+    opt.step()
+    sched.step()
+    args = types.SimpleNamespace(greater_is_better=None, metric_for_best_model=None, eval_strategy="steps")
+    callback = PlateauCallback(metric="accuracy")
+    callback.on_train_begin(args, None, None, lr_scheduler=sched)
+    with pytest.raises(lrdsl.LrdslError) as info:
+        callback.on_evaluate(args, None, None, metrics={"eval_loss": 1.0}, lr_scheduler=sched)
+    assert info.value.code == "E0607"
+    assert info.value.message == (
+        "the plateau reads 'eval_accuracy', which the evaluation did not return; it returned: ['eval_loss']"
+    )
+    callback.on_evaluate(args, None, None, metrics={"eval_accuracy": 2.0}, lr_scheduler=sched)
+    assert sched.state_dict()["plateaus"][0][0]["best"] == 2.0
 
 
 # ---------------------------------------------------------------- accelerate

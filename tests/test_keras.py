@@ -277,6 +277,19 @@ def test_warmup_then_plateau_in_model_fit():
     assert lrs[11] == pytest.approx(0.05) and lrs[12] == pytest.approx(0.025)
 
 
+def test_a_missing_monitored_metric_is_warned_and_not_reported():
+    model = tiny_model(0.1)
+    cb = callback("plateau(patience=0, factor=0.5)", monitor="val_loss")
+    cb.set_model(model)
+    cb.on_train_begin()
+    cb.on_epoch_begin(0)
+    before = cb.schedule
+    with pytest.warns(UserWarning, match=r"monitors `val_loss`, which is not in the logs: loss, mae") as seen:
+        cb.on_epoch_end(0, {"loss": 1.0, "mae": 0.5})
+    assert seen[0].filename == __file__  # said at the line that ended the epoch
+    assert cb.schedule is before and cb.feedback.plateaus[0].best == np.inf  # no report
+
+
 # ---------------------------------------------------------------- another backend
 
 

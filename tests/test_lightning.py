@@ -14,6 +14,8 @@ import json
 import os
 import subprocess
 import sys
+import types
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,7 @@ pl = pytest.importorskip("lightning.pytorch")
 torch = pytest.importorskip("torch")
 
 from lightning_runs import run, val_metric  # noqa: E402
+from torch_runs import close, plateau_lrs  # noqa: E402
 
 import lrdsl  # noqa: E402
 from lrdsl.errors import LrdslError  # noqa: E402
@@ -31,30 +34,6 @@ from lrdsl.torch import DSLScheduler  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PLATEAU = "warmup(5) >> plateau(patience=1, factor=0.5)"
-
-
-def close(got: list[float], want: object) -> None:
-    """Within 1e-12 relative: the scheduler's one-step path and ``values()``'s
-    vectorized one may round a cosine an ulp apart."""
-    np.testing.assert_allclose(np.array(got), np.asarray(want, dtype=np.float64), rtol=1e-12, atol=0)
-
-
-def plateau_lrs(base: float, start: int, reports: list[tuple[int, float]], n: int, warm: np.ndarray) -> list[float]:
-    """The lr at steps 0..n-1: ``warm`` before ``start``, then torch's
-    ReduceLROnPlateau fed each ``(t, metric)`` whose measuring step ``t - 1`` is in
-    the plateau, its lr applying from step ``t``."""
-    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base)
-    rop = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=1)
-    level = {start: base}
-    for t, metric in reports:
-        if t - 1 >= start:
-            rop.step(metric)
-            level[t] = opt.param_groups[0]["lr"]
-    out, current = [], base
-    for k in range(n):
-        current = level.get(k, current)
-        out.append(float(warm[k]) if k < start else current)
-    return out
 
 
 def test_step_interval_lrs_are_the_schedules_values() -> None:
@@ -90,7 +69,7 @@ def test_a_step_plateau_is_cut_by_the_logged_validation_metric() -> None:
     got = [rec.steps[k][0] for k in range(n)]
     warm = lrdsl.compile(PLATEAU, base_lr=0.1).values(np.arange(n))
     reports = [(t, val_metric(t)) for t in range(5, n + 1, 5)]  # validation after every 5th step
-    want = plateau_lrs(0.1, 5, reports, n, warm)
+    want = plateau_lrs(reports, 5, n, warm)
     close(got, want)
     assert min(got[5:]) < 0.1  # it did cut (twice: at steps 25 and 35)
 
@@ -133,7 +112,7 @@ def test_an_epoch_plateau_gets_the_metric_at_each_epochs_end() -> None:
     warm = lrdsl.compile(text, base_lr=0.1).values(np.arange(epochs))
     # Lightning: step(metric of epoch e) at epoch e's end, so the report reaches step e + 1
     reports = [(e + 1, val_metric(e, 3)) for e in range(epochs)]
-    close(got, plateau_lrs(0.1, 2, reports, epochs, warm))
+    close(got, plateau_lrs(reports, 2, epochs, warm))
     assert min(got[2:]) < 0.1
     assert all(rec.steps[10 * e + b] == rec.epochs[e] for e in range(epochs) for b in range(10))  # one lr an epoch
 
@@ -149,6 +128,42 @@ def test_per_group_schedules() -> None:
 def test_a_wrong_total_is_reported() -> None:
     with pytest.warns(UserWarning, match=r"runs 100 steps.*step it 30 times"):
         run({"texts": "warmup(5) >> cosine(95%)", "total_steps": 100, "max_steps": 30})
+
+
+def test_no_feedback_warning_before_the_first_validation() -> None:
+    """PlateauFeed tells the scheduler's guard that the metric comes once per
+    validation: 5 plateau steps before the first one are no FeedbackWarning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rec = run({"texts": PLATEAU, "monitor": "val_loss", "max_steps": 20, "val_check_interval": 10})
+    assert [w.message for w in caught if issubclass(w.category, lrdsl.FeedbackWarning)] == []
+    assert sorted(rec.steps) == list(range(20)) and len(rec.feeds) == 1
+
+
+def test_a_metric_missing_after_a_validation() -> None:
+    from lightning.pytorch.trainer.states import TrainerFn
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    sched = DSLScheduler(opt, "plateau(patience=0, factor=0.5)")
+    opt.step()
+    sched.step()
+    trainer = types.SimpleNamespace(
+        sanity_checking=False,
+        state=types.SimpleNamespace(fn=TrainerFn.FITTING),
+        lr_scheduler_configs=[types.SimpleNamespace(scheduler=sched, reduce_on_plateau=False)],
+        callback_metrics={"train_loss": 1.0},
+    )
+    best = lambda: sched.state_dict()["plateaus"][0][0]["best"]  # noqa: E731
+    with pytest.raises(LrdslError, match=r"monitors 'val_loss', which this validation did not log") as info:
+        PlateauFeed("val_loss").on_validation_end(trainer, None)  # type: ignore[arg-type]
+    assert info.value.message.endswith("logged: ['train_loss']") and info.value.code == "E0607"
+    assert list(info.value.hints) == ["self.log('val_loss', ...) in validation_step"]
+    with pytest.warns(RuntimeWarning, match=r"logged: \['train_loss'\]; the plateau got no report$"):
+        PlateauFeed("val_loss", strict=False).on_validation_end(trainer, None)  # type: ignore[arg-type]
+    assert best() == float("inf")  # no report
+    trainer.callback_metrics["val_loss"] = torch.tensor(2.0)
+    PlateauFeed("val_loss").on_validation_end(trainer, None)  # type: ignore[arg-type]
+    assert best() == 2.0
 
 
 def test_the_feed_is_attached_once() -> None:

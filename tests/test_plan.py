@@ -176,6 +176,26 @@ def test_plan_placeholders_and_bases_checked():
         lrdsl.compile_plan("cosine(10)")  # type: ignore[arg-type]
 
 
+def test_the_context_is_lrdsl_compiles_and_goes_to_every_text():
+    """compile_plan passes lrdsl.compile's own keywords (the reserved names) to
+    each text and keeps the rest as placeholders."""
+    import inspect
+
+    from lrdsl.language.check_placeholders import RESERVED_PLACEHOLDERS
+
+    params = inspect.signature(lrdsl.compile).parameters.values()
+    assert {p.name for p in params if p.kind is p.KEYWORD_ONLY} == RESERVED_PLACEHOLDERS
+    context = dict(clock="tokens", tokens_per_step=1000, total_tokens=100_000, steps_per_epoch=10)
+    texts = {"lr": "warmup(1ep) >> cosine(50%, min=$low)", "momentum": "linear(100%, start=0.95, end=0.85)"}
+    plan = lrdsl.compile_plan(texts, low=1e-3, **context)
+    tokens = np.arange(0, 100_000, 997)
+    lr = lrdsl.compile(texts["lr"], low=1e-3, **context)
+    momentum = lrdsl.compile(texts["momentum"], **context)
+    assert plan["lr"].values(tokens).tolist() == lr.values(tokens).tolist()
+    assert plan["momentum"].values(tokens).tolist() == momentum.values(tokens).tolist()
+    assert plan["lr"].clock == "tokens" and plan["momentum"](50_000) == 0.9
+
+
 def test_domains_by_key():
     assert domain_of("lr") == (0.0, math.inf)
     assert domain_of("b1") == (0.0, 1.0) == domain_of("betas[0]")

@@ -311,6 +311,18 @@ def test_plateau_on_weight_decay_matches_keras_reduce_lr_on_plateau():
     assert b[-1] < 0.1
 
 
+def test_a_missing_monitored_metric_is_warned_and_not_reported():
+    ours = bound(OPT.SGD(weight_decay=0.1), {"weight_decay": "plateau(patience=0, factor=0.5)"}, monitor="val_acc")
+    ours.on_epoch_begin(0)
+    before = ours.plan
+    logs = {"loss": 1.0}
+    with pytest.warns(UserWarning, match=r"monitors `val_acc`, which is not in the logs: loss") as seen:
+        ours.on_epoch_end(0, logs)
+    assert seen[0].filename == __file__
+    assert ours.plan is before and ours.feedback["weight_decay"].plateaus[0].best == np.inf  # no report
+    assert logs == {"loss": 1.0, "weight_decay": ours.variables["weight_decay"].now}
+
+
 # ---------------------------------------------------------------- the other backends
 
 OTHER = textwrap.dedent(

@@ -31,6 +31,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from torch_runs import close, plateau_lrs  # noqa: E402
+
 import lrdsl  # noqa: E402
 from lrdsl.errors import LrdslError  # noqa: E402
 from lrdsl.timm import Scheduler  # noqa: E402
@@ -107,10 +109,6 @@ def timm_fit(lr_scheduler, optimizer, model, *, num_epochs, grad_accum_steps=1, 
     return run
 
 
-def close(got: list[float], want: Any) -> None:
-    np.testing.assert_allclose(np.array(got), np.asarray(want, dtype=np.float64), rtol=1e-12, atol=0)
-
-
 def test_per_update_with_gradient_accumulation() -> None:
     text = "warmup(1ep) >> cosine(3ep, min=1e-4)"
     model, opt = _model_and_optimizer()
@@ -150,22 +148,6 @@ def test_timms_own_cosine_by_its_formula() -> None:
     close([run.epochs[e][0] for e in range(w + big_t + 2)], [timm_cosine(e) for e in range(w + big_t + 2)])
 
 
-def _rop(reports: list[tuple[int, float]], start: int, n: int, warm: np.ndarray) -> list[float]:
-    """torch's ReduceLROnPlateau fed each report ``(t, metric)`` counted by the plateau (``t - 1 >= start``)."""
-    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-    rop = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
-    level: dict[int, float] = {}
-    for t, value in reports:
-        if t - 1 >= start:
-            rop.step(value)
-            level[t] = opt.param_groups[0]["lr"]
-    out, current = [], 0.1
-    for k in range(n):
-        current = level.get(k, current)
-        out.append(float(warm[k]) if k < start else current)
-    return out
-
-
 def stall(epoch: int) -> float:
     return 1.0 / (1 + min(epoch, 3))
 
@@ -178,7 +160,7 @@ def test_a_plateau_per_epoch_from_the_evaluated_epochs() -> None:
     assert [r[0] for r in run.reports] == [2, 4, 6, 8, 10, 12]
     warm = lrdsl.compile(text, base_lr=0.1).values(np.arange(12))
     got = [run.epochs[e][0] for e in range(12)]
-    close(got, _rop([(t, v) for t, _, v in run.reports], 2, 12, warm))
+    close(got, plateau_lrs([(t, v) for t, _, v in run.reports], 2, 12, warm))
     assert min(got) < 0.1 and got[-1] < got[5]
 
 
@@ -190,7 +172,7 @@ def test_a_plateau_per_update_from_the_epoch_metric() -> None:
     n = 8 * BATCHES
     warm = lrdsl.compile(text, base_lr=0.1).values(np.arange(n))
     got = [run.updates[u][0] for u in range(n)]
-    close(got, _rop([(u, v) for _, u, v in run.reports], 10, n, warm))
+    close(got, plateau_lrs([(u, v) for _, u, v in run.reports], 10, n, warm))
     assert min(got) < 0.1
 
 

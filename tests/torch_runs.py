@@ -1,6 +1,9 @@
 """Running torch optimizers and schedulers step by step and comparing every
 hyperparameter of every param group (tests/test_plan_torch.py,
-tests/test_from_torch_plan.py).
+tests/test_from_torch_plan.py); and what the trainer tests
+(tests/test_lightning.py, tests/test_hf_trainer.py, tests/test_timm_adapter.py)
+compare their lrs with: :func:`close`, and :func:`plateau_lrs`, torch's own
+ReduceLROnPlateau fed the reports the trainer made.
 
 A run reads, after ``0, 1, ..., n-1`` calls of ``optimizer.step(); scheduler.step()``,
 every numeric entry of ``optimizer.defaults`` in every group (a tuple entry by
@@ -78,3 +81,30 @@ def compare(ours: list, theirs: list, what: str, allowance: dict | None = None) 
             assert_parity(b, a, None, float(np.max(np.abs(a))), f"{what}: group {g} {key}", extra)
             exact += int(np.sum(a == b))
     return exact
+
+
+def close(got: list[float], want: object) -> None:
+    """Within 1e-12 relative: the scheduler's one-step path and ``values()``'s
+    vectorized one may round a cosine an ulp apart."""
+    np.testing.assert_allclose(np.array(got), np.asarray(want, dtype=np.float64), rtol=1e-12, atol=0)
+
+
+def plateau_lrs(
+    reports: list[tuple[int, float]], start: int, n: int, warm: np.ndarray, base: float = 0.1
+) -> list[float]:
+    """The lr at steps 0..n-1 of ``warm >> plateau(patience=1, factor=0.5)``:
+    ``warm`` before ``start``, then torch's ReduceLROnPlateau (from ``base``) fed
+    each report ``(t, metric)`` whose measuring step ``t - 1`` is in the
+    plateau, its lr applying from step ``t``."""
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base)
+    rop = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=1)
+    level: dict[int, float] = {}
+    for t, metric in reports:
+        if t - 1 >= start:
+            rop.step(metric)
+            level[t] = opt.param_groups[0]["lr"]
+    out, current = [], base
+    for k in range(n):
+        current = level.get(k, current)
+        out.append(float(warm[k]) if k < start else current)
+    return out

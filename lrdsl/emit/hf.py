@@ -45,7 +45,9 @@ from transformers import TrainerCallback
 
 from ..language.errors import LrdslError
 from ..reactive import locate
+from ._feed import feed, monitored
 from .torch import DSLScheduler
+from .torch_guard import expect_metrics
 from .trainers import check_total, has_plateau, schedules_of
 
 __all__ = ["DSLTrainer", "DSLTrainerMixin", "PlateauCallback", "make_scheduler"]
@@ -92,7 +94,10 @@ class PlateauCallback(TrainerCallback):  # type: ignore[misc]
     evaluation during training.  ``metric`` defaults to the Trainer's
     ``metric_for_best_model`` (``"loss"``), prefixed ``eval_`` as the Trainer
     does; a metric missing from the evaluation is an error, as it is for the
-    Trainer's own ReduceLROnPlateau."""
+    Trainer's own ReduceLROnPlateau.  When the Trainer evaluates
+    (``eval_strategy`` is not ``"no"``), it tells the scheduler at the start
+    of training that the metric comes once per evaluation (no
+    :class:`~lrdsl.FeedbackWarning` for the steps before the first)."""
 
     def __init__(self, metric: str | None = None) -> None:
         self.metric = metric
@@ -100,7 +105,12 @@ class PlateauCallback(TrainerCallback):  # type: ignore[misc]
 
     def on_train_begin(self, args: Any, state: Any, control: Any, lr_scheduler: Any = None, **kwargs: Any) -> None:
         self.training = True
-        if isinstance(lr_scheduler, DSLScheduler) and args.greater_is_better is not None:
+        if not isinstance(lr_scheduler, DSLScheduler) or not has_plateau(lr_scheduler):
+            return
+        strategy = getattr(args, "eval_strategy", "no")
+        if str(getattr(strategy, "value", strategy)) != "no":  # the metric comes once per evaluation
+            expect_metrics(lr_scheduler)
+        if args.greater_is_better is not None:
             want = "max" if args.greater_is_better else "min"
             modes = {n.params["mode"] for s in schedules_of(lr_scheduler) for _, n, _ in locate(s.program.root)}
             if modes - {want}:
@@ -124,13 +134,14 @@ class PlateauCallback(TrainerCallback):  # type: ignore[misc]
         if not self.training or not isinstance(lr_scheduler, DSLScheduler) or not has_plateau(lr_scheduler):
             return
         key = self._key(args)
-        if key not in (metrics or {}):
-            raise LrdslError(
-                f"the plateau reads {key!r}, which the evaluation did not return; it returned: {sorted(metrics or {})}",
-                code="E0607",
-                hints=["set metric_for_best_model (or PlateauCallback(metric=...)) to one of those"],
-            )
-        lr_scheduler.observe(metrics[key])
+        metric = monitored(
+            metrics,
+            key,
+            "the plateau reads {key!r}, which the evaluation did not return; it returned: {names}",
+            strict=True,
+            hints=["set metric_for_best_model (or PlateauCallback(metric=...)) to one of those"],
+        )
+        feed([lr_scheduler], metric)
 
 
 class DSLTrainer(DSLTrainerMixin, transformers.Trainer):  # type: ignore[misc]

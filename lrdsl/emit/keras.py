@@ -43,7 +43,7 @@ from ..reactive import Feedback, check_keys, refuse
 from ..schedule import Schedule
 from ..schedule import compile as compile_schedule
 from ..tools.rangetest import RangeTestResult, run
-from .keras_plan import DSLPlanCallback
+from .keras_plan import DSLPlanCallback, plateau_report
 
 __all__ = ["DSLCallback", "DSLPlanCallback", "DSLSchedule", "callback", "range_test"]
 
@@ -259,21 +259,12 @@ class DSLCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs if logs is not None else {}
         assert self.feedback is not None
-        if self.feedback:
-            current = logs.get(self.monitor)
-            if current is None:
-                import warnings
-
-                warnings.warn(
-                    f"lrdsl: plateau(...) monitors `{self.monitor}`, which is not in the logs: {', '.join(logs)}",
-                    stacklevel=2,
-                )
-            else:
-                after = epoch + 1 if self.per == "epoch" else self._batches
-                before = self.schedule
-                self.schedule = self.feedback.report(current, after)
-                if self.schedule is not before and self.verbose > 0:
-                    print(f"\nEpoch {epoch + 1}: lrdsl plateau reducing learning rate to {self.schedule(after)}.")
+        if self.feedback and (report := plateau_report(self, epoch, logs)) is not None:
+            after, current = report
+            before = self.schedule
+            self.schedule = self.feedback.report(current, after)
+            if self.schedule is not before and self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: lrdsl plateau reducing learning rate to {self.schedule(after)}.")
         logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
 

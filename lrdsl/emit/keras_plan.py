@@ -34,6 +34,7 @@ import keras
 from ..language.errors import LrdslError, UnsupportedError
 from ..plan import Plan, canonical_key, compile_plan
 from ..reactive import Feedback
+from ._feed import monitored
 from .keras_hyper import HyperVariable, attribute_of, bind, configured_value
 
 __all__ = ["DSLPlanCallback"]
@@ -42,6 +43,20 @@ __all__ = ["DSLPlanCallback"]
 def _inner(optimizer: Any) -> Any:
     """The optimizer holding the hyperparameters (a LossScaleOptimizer's inner one)."""
     return getattr(optimizer, "inner_optimizer", optimizer)
+
+
+def plateau_report(callback: Any, epoch: int, logs: Mapping[str, Any]) -> tuple[int, Any] | None:
+    """A Keras callback's report to its plateaus at the end of ``epoch``: the
+    step the report applies from (the next epoch, or with ``per="batch"`` the
+    batches seen) and the ``monitor`` metric; None, with a warning, when the
+    epoch's logs lack it (:class:`DSLPlanCallback` and
+    :class:`lrdsl.keras.DSLCallback`)."""
+    current = monitored(
+        logs, callback.monitor, "lrdsl: plateau(...) monitors `{key}`, which is not in the logs: {listed}", stacklevel=3
+    )
+    if current is None:
+        return None
+    return (epoch + 1 if callback.per == "epoch" else callback._batches), current
 
 
 class DSLPlanCallback(keras.callbacks.Callback):
@@ -170,17 +185,9 @@ class DSLPlanCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs if logs is not None else {}
         assert self.plan is not None
-        if self.feedback:
-            current = logs.get(self.monitor)
-            if current is None:
-                import warnings
-
-                warnings.warn(
-                    f"lrdsl: plateau(...) monitors `{self.monitor}`, which is not in the logs: {', '.join(logs)}",
-                    stacklevel=2,
-                )
-            else:
-                self._report(epoch, float(current))
+        if self.feedback and (report := plateau_report(self, epoch, logs)) is not None:
+            after, current = report
+            self._report(epoch, after, float(current))
         for key in self.plan:
             variable = self.variables.get(key)
             if variable is None:
@@ -189,9 +196,8 @@ class DSLPlanCallback(keras.callbacks.Callback):
             else:
                 logs[self.attributes[key]] = variable.now
 
-    def _report(self, epoch: int, current: float) -> None:
+    def _report(self, epoch: int, after: int, current: float) -> None:
         assert self.plan is not None
-        after = epoch + 1 if self.per == "epoch" else self._batches
         schedules = dict(self.plan.items())
         for key, feedback in self.feedback.items():
             before = schedules[key]

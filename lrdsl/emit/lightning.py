@@ -49,7 +49,9 @@ import lightning.pytorch as pl
 from lightning.pytorch.trainer.states import TrainerFn
 
 from ..language.errors import LrdslError
+from ._feed import feed, monitored
 from .torch import DSLScheduler
+from .torch_guard import expect_metrics
 from .trainers import check_total, has_plateau
 
 __all__ = ["PlateauFeed", "scheduler_config"]
@@ -61,34 +63,43 @@ class PlateauFeed(pl.Callback):
     during ``fit`` (``sched.observe(metric)``: the scheduler's step does not move;
     a cut applies from the current step).  Sanity-check validation is skipped.
     A monitored metric missing after a validation is an error with
-    ``strict=True`` (as Lightning's own), else a warning."""
+    ``strict=True`` (as Lightning's own), else a warning.  When the Trainer
+    validates, it tells those schedulers at the start of training that the
+    metric comes once per validation (no :class:`~lrdsl.FeedbackWarning` for
+    the steps before the first)."""
 
     def __init__(self, monitor: str = "val_loss", *, strict: bool = True) -> None:
         self.monitor = monitor
         self.strict = strict
 
-    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.sanity_checking or trainer.state.fn != TrainerFn.FITTING:
-            return
-        fed = [
+    def _fed(self, trainer: pl.Trainer) -> list[DSLScheduler]:
+        """The schedulers this callback feeds: per step, with a plateau."""
+        return [
             c.scheduler
             for c in trainer.lr_scheduler_configs
             if isinstance(c.scheduler, DSLScheduler) and not c.reduce_on_plateau and has_plateau(c.scheduler)
         ]
-        if not fed:
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.enable_validation:
+            for sched in self._fed(trainer):
+                expect_metrics(sched)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking or trainer.state.fn != TrainerFn.FITTING:
             return
-        metric = trainer.callback_metrics.get(self.monitor)
-        if metric is None:
-            message = (
-                f"PlateauFeed monitors {self.monitor!r}, which this validation did not log;"
-                f" logged: {sorted(trainer.callback_metrics)}"
+        fed = self._fed(trainer)
+        if fed:
+            metric = monitored(
+                trainer.callback_metrics,
+                self.monitor,
+                "PlateauFeed monitors {key!r}, which this validation did not log; logged: {names}"
+                + ("" if self.strict else "; the plateau got no report"),
+                strict=self.strict,
+                hints=[f"self.log({self.monitor!r}, ...) in validation_step"],
+                category=RuntimeWarning,
             )
-            if self.strict:
-                raise LrdslError(message, code="E0607", hints=[f"self.log({self.monitor!r}, ...) in validation_step"])
-            warnings.warn(message + "; the plateau got no report", RuntimeWarning, stacklevel=2)
-            return
-        for sched in fed:
-            sched.observe(metric)
+            feed(fed, metric)
 
 
 def scheduler_config(

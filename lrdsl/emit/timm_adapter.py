@@ -43,6 +43,7 @@ import warnings
 from typing import Any
 
 from ..language.errors import LrdslError
+from ._feed import feed
 from .torch import DSLScheduler
 
 __all__ = ["Scheduler"]
@@ -93,8 +94,7 @@ class Scheduler:
         self.metric = metric
         if self.t_in_epochs:
             self._goto(epoch, metric)
-        elif metric is not None:
-            self.scheduler.observe(metric)
+        elif feed([self.scheduler], metric):
             self._scale()
 
     def step_update(self, num_updates: int, metric: Any = None) -> None:
@@ -109,8 +109,7 @@ class Scheduler:
         if t == sched.last_epoch + 1:
             sched.step(metric)
         elif t == sched.last_epoch:
-            if metric is not None:
-                sched.observe(metric)
+            feed([sched], metric)
         else:  # a jump (a resume, an evaluation-only epoch count): set the step directly
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="passing epoch to step", category=UserWarning)
