@@ -116,7 +116,8 @@ static inline int32_t cross_at(double t0, int32_t n, double cross, int rising) {
     return k > n ? n : (int32_t)k;
 }
 
-static inline double f_linear(double t, double N, double a, double b) { return (a * (N - t) + b * t) / N; }
+/* both ends exact: a at t = 0, b at t = N (and a*((N-t)/N) is HF's linear decay bit for bit) */
+static inline double f_linear(double t, double N, double a, double b) { return a * ((N - t) / N) + b * (t / N); }
 
 /* Cosine-shaped branches, written once over the raised-cosine helpers
  * RC1 (first half, argument an angle) and RC2 (second half, a rest angle). */

@@ -8,6 +8,7 @@ import doctest
 import math
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 import lrdsl
@@ -156,3 +157,20 @@ def test_emitter_samples_cover_every_primitive():
     used = {name for text, _ in SAMPLES for name in re.findall(r"([a-z_0-9]+)\(", text)}
     # plateau needs a metric: schedule emitters refuse it (tested with each emitter)
     assert set(REGISTRY) - {"plateau"} <= used, sorted(set(REGISTRY) - {"plateau"} - used)
+
+
+@pytest.mark.parametrize("n", [3, 7, 10, 49, 1000, 12345])
+@pytest.mark.parametrize("start", [0.1, 0.3, 1e-3, 0.7, 2.5e-4])
+def test_a_linear_ramp_is_exact_at_both_ends(n, start):
+    # (start*(n-t) + end*t)/n gave 0.10000000000000002 for linear(3, start=0.1) at step 0
+    s = lrdsl.compile(f"linear({n}, start={start}, end=0.9)")
+    assert s(0) == start and s(n) == 0.9
+    assert float(s.values(np.asarray([0]))[0]) == start
+
+
+def test_a_warmup_from_0_and_a_linear_decay_to_0_are_hf_linear_bit_for_bit():
+    # HF's LambdaLR: base * (t / warmup), then base * ((total - t) / (total - warmup))
+    base, warm, total = 3e-4, 37, 1000
+    s = lrdsl.compile(f"warmup({warm}) >> linear({total - warm})", base_lr=base)
+    hf = [base * (t / warm) if t < warm else base * ((total - t) / (total - warm)) for t in range(total)]
+    assert s.values(np.arange(total)).tolist() == hf

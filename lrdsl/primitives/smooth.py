@@ -5,7 +5,8 @@ Each formula is written once against the array namespace ``xp`` (see
 ``t``.  Where a framework's closed form loses precision (``1 + cos x`` near the
 end of a cosine, ``1 - t/n`` near the end of a linear decay) the formula uses
 an algebraically equal form that does not: ``sin^2`` of the remaining
-half-angle, ``(start*(n-t) + end*t)/n``.  The README lists these places.
+half-angle, ``start*((n-t)/n) + end*(t/n)`` (exact at both ends, and HuggingFace's
+linear warmup and decay bit for bit).  The README lists these places.
 Each primitive also declares its kernel slots (``slots``) and their check
 (``check``); its C functions are ``lrp_<name>_scalar``/``_range`` in
 ``ext/lrdsl_prims.c``.
@@ -94,7 +95,7 @@ HOLD = Primitive(
 
 
 def linear_formula(xp, t, p):  # type: ignore[no-untyped-def]
-    return (p.start * xp.f(p.n - t) + p.end * xp.f(t)) / p.n
+    return p.start * (xp.f(p.n - t) / p.n) + p.end * (xp.f(t) / p.n)
 
 
 LINEAR = Primitive(
@@ -105,7 +106,7 @@ LINEAR = Primitive(
         Param("end", VALUE, 0.0, "value at step n and after"),
     ),
     "a straight line from start to end over n steps",
-    """(start*(n-t) + end*t) / n for t < n, then end.
+    """start*((n-t)/n) + end*(t/n) for t < n, then end.
 
     >>> lrdsl.compile("linear(4, start=1, end=0)")(1)
     0.75

@@ -356,6 +356,7 @@ def evaluate(case: Case) -> None:
     if good:
         ref = backends.reference_values(root, np.array(good, dtype=np.int64), None)
         close(scalars, ref, good, "s(t)", case)
+        within_phases(s, good, scalars, case)
 
     # arrays of steps, in the drawn order (unsorted) and sorted
     if steps:
@@ -390,6 +391,22 @@ def evaluate(case: Case) -> None:
 
     if case.torch and TORCH is not None:
         scheduler_state(case)
+
+
+def within_phases(s, steps, values, case: Case) -> None:  # type: ignore[no-untyped-def]
+    """A phase whose range is exact holds every value its steps take."""
+    phases = s.phases
+    for t, v in zip(steps, values):
+        ph = next((p for p in reversed(phases) if p.start <= t), None)
+        if ph is None or not ph.exact or (ph.end is not None and t >= ph.end) or v != v or ph.lo != ph.lo:
+            continue
+        if ph.end is None and s.total_steps is not None and t >= max(s.total_steps, ph.start + 1):
+            continue  # an unbounded last phase's range covers the run's steps only
+        slack = 1e-12 * max(abs(ph.lo), abs(ph.hi), abs(v))
+        if not ph.lo - slack <= v <= ph.hi + slack:
+            raise Finding(
+                f"s({t}) = {v!r} is outside its exact phase range [{ph.lo!r}, {ph.hi!r}]\n  {case.describe()}"
+            )
 
 
 # ------------------------------------------------------------------ DSLScheduler state
