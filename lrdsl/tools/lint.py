@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 JUMP_FACTOR = 10.0
 
 
-def lint(sched: Schedule) -> list[str]:
-    """The warnings about ``sched``, in order."""
+def lint(sched: Schedule, name: str = "lr") -> list[str]:
+    """The warnings about ``sched``, in order (``name``: what its values are, as
+    the warnings say it: a plan's ``momentum``)."""
     out: list[str] = []
     total = sched.total_steps
     segments = sched.program.segments()
@@ -47,14 +48,14 @@ def lint(sched: Schedule) -> list[str]:
             lo, hi = sorted((abs(before), abs(after)))
             if hi > 0 and (lo == 0 or hi / lo > JUMP_FACTOR):
                 out.append(
-                    f"the lr jumps from {before:.3g} to {after:.3g} at step {start}, where '{phase.text}' begins"
+                    f"the {name} jumps from {before:.3g} to {after:.3g} at step {start}, where '{phase.text}' begins"
                 )
         last = phase is phases[-1]
         if total is not None and (start > total or (start == total and not (last and phase.end is None))):
             out.append(f"'{phase.text}' starts at step {start}, after the last of the {total} total steps")
     if total is not None:
         out.extend(_longer(sched, total))
-    out.extend(_values(sched, total))
+    out.extend(_values(sched, total, name))
     length = sched.program.root.length
     if total is not None and length is not None and length < total:
         out.append(
@@ -87,7 +88,7 @@ def _longer(sched: Schedule, total: int) -> list[str]:
     return []
 
 
-def _values(sched: Schedule, total: int | None) -> list[str]:
+def _values(sched: Schedule, total: int | None, name: str) -> list[str]:
     """Warnings about the values the run takes: not finite, or 0 and below."""
     out: list[str] = []
     horizon = total if total is not None else sched.program.root.length
@@ -102,7 +103,7 @@ def _values(sched: Schedule, total: int | None) -> list[str]:
     if not exact or not all(math.isfinite(lo) and math.isfinite(hi) for lo, hi in reached):
         bad = _first(sched, horizon, lambda v: ~np_isfinite(v))
         if bad is not None:
-            out.append(f"the lr is not finite ({sched(bad)}) from step {bad} on")
+            out.append(f"the {name} is not finite ({sched(bad)}) from step {bad} on")
     if not exact or not min((lo for lo, _hi in reached), default=1.0) > 0:
         step = _first(sched, horizon, lambda v: ~(v > 0), skip_warmup=True)
         if step is not None:
@@ -111,7 +112,7 @@ def _values(sched: Schedule, total: int | None) -> list[str]:
                 if total is not None
                 else f"before the schedule ends at step {horizon}"
             )
-            out.append(f"the lr reaches {sched(step):.3g} at step {step}, {where}")
+            out.append(f"the {name} reaches {sched(step):.3g} at step {step}, {where}")
     return out
 
 

@@ -105,16 +105,13 @@ def check_text(plan: Plan) -> str:
 
 
 def warnings(plan: Plan) -> list[str]:
-    """:func:`lrdsl.tools.lint.lint`'s warnings for each key, each naming its key
-    (for a key other than the lr, "the lr" reads as the key)."""
+    """:func:`lrdsl.tools.lint.lint`'s warnings for each key, each naming its key."""
     from ..plan import canonical_key
     from .lint import lint
 
     out = []
     for key, sched in plan.items():
-        for w in lint(sched):
-            if canonical_key(key) != "lr":
-                w = w.replace("the lr ", f"the {key} ")
+        for w in lint(sched, name="lr" if canonical_key(key) == "lr" else key):
             out.append(f"in the plan's '{key}': {w}")
     return out
 
