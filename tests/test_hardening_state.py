@@ -474,16 +474,16 @@ def test_a_tensor_where_the_format_belongs_is_an_lrdsl_error() -> None:
 
 
 def test_a_state_whose_lr_overflowed_reloads() -> None:
-    # (a*(n-t) + b*t)/n overflows for b = 1e308: the schedule's own value is inf
+    # 1e308 * (1e300)**t overflows: the schedule's own value is inf
     model = torch.nn.Linear(1, 1)
     opt = torch.optim.SGD(model.parameters(), lr=1e308)
-    sched = DSLScheduler(opt, "warmup(100)")
+    sched = DSLScheduler(opt, "exp(1e300)")
     opt.step()
     sched.step()
     opt.step()
     sched.step()
     state = sched.state_dict()
     assert state["last_lr"][0] == float("inf")
-    again = DSLScheduler(torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=1e308), "warmup(100)")
+    again = DSLScheduler(torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), lr=1e308), "exp(1e300)")
     again.load_state_dict(state)
     assert again.last_epoch == 2
