@@ -18,6 +18,7 @@ from lrdsl.torch import DSLScheduler  # noqa: E402
 pytestmark = [pytest.mark.usefixtures("backend"), pytest.mark.filterwarnings("ignore:Detected call of")]
 
 TEXT = "warmup(1000tok) >> cosine(30000tok, min=1e-3)"
+#: a warmup at token t of n is target * (t / n), as HuggingFace computes it
 BASE = 0.1
 #: a batch size that ramps: tokens per step 256, 256, 512, 512, 1024, 1024, 2048...
 RAMP = [256 * 2 ** (i // 2) for i in range(10)]
@@ -123,7 +124,7 @@ def test_a_bad_count_is_refused_and_changes_nothing(value, code):
     with pytest.raises(lrdsl.LrdslError) as info:
         sched.step(tokens=value)
     assert info.value.code == code
-    assert sched.consumed == 100 and sched.last_epoch == 1 and lrs_of(opt) == [BASE * 100 / 1000]
+    assert sched.consumed == 100 and sched.last_epoch == 1 and lrs_of(opt) == [BASE * (100 / 1000)]
 
 
 def test_counts_may_be_integer_tensors_and_zero():
@@ -132,7 +133,7 @@ def test_counts_may_be_integer_tensors_and_zero():
     mask = torch.ones(4, 128, dtype=torch.long)
     sched.step(tokens=mask.sum())
     sched.step(tokens=0)  # an empty batch: one more step() call, the same count
-    assert sched.consumed == 512 and sched.last_epoch == 2 and lrs_of(opt) == [BASE * 512 / 1000]
+    assert sched.consumed == 512 and sched.last_epoch == 2 and lrs_of(opt) == [BASE * (512 / 1000)]
     for bad in (torch.tensor(2.0), torch.tensor([1, 2]), torch.tensor(True)):
         with pytest.raises(lrdsl.LrdslError, match="tokens="):
             sched.step(tokens=bad)
@@ -154,9 +155,9 @@ def test_a_sample_clock_counts_samples():
     opt = optimizer(1.0)
     sched = DSLScheduler(opt, "warmup(100sp) >> const(0.5)", clock="samples", samples_per_step=8)
     sched.step(samples=30)
-    assert sched.consumed == 30 and lrs_of(opt) == [0.5 * 30 / 100]  # warmup to the next segment's 0.5
+    assert sched.consumed == 30 and lrs_of(opt) == [0.5 * (30 / 100)]  # warmup to the next segment's 0.5
     sched.step()
-    assert sched.consumed == 38 and lrs_of(opt) == [0.5 * 38 / 100]
+    assert sched.consumed == 38 and lrs_of(opt) == [0.5 * (38 / 100)]
     sched.step(samples=62)
     assert lrs_of(opt) == [0.5]
 
@@ -171,7 +172,7 @@ def test_a_step_length_under_a_token_clock_needs_tokens_per_step():
     assert info.value.code == "E0504" and "'lr'" in info.value.message
     opt = optimizer(BASE)
     DSLScheduler(opt, text, clock="tokens", tokens_per_step=64).step(tokens=320)  # 10 steps = 640 tokens
-    assert lrs_of(opt) == [BASE * 320 / 640]
+    assert lrs_of(opt) == [BASE * (320 / 640)]
 
 
 def test_a_compiled_schedule_keeps_its_clock_and_to_torch_passes_it():
@@ -187,7 +188,7 @@ def test_a_compiled_schedule_keeps_its_clock_and_to_torch_passes_it():
     opt = optimizer(BASE)
     sched = s.to_torch(opt)
     sched.step()  # advances by the schedule's tokens_per_step
-    assert sched.consumed == 100 and lrs_of(opt) == [BASE * 100 / 1000]
+    assert sched.consumed == 100 and lrs_of(opt) == [BASE * (100 / 1000)]
     assert sched.state_dict()["contexts"][0]["total"] == 10_000
 
 
