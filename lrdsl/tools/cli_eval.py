@@ -22,6 +22,7 @@ from .cli_output import unicode_ok
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
     from ..plan import Plan
     from ..reactive import Feedback
@@ -175,7 +176,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """``lrdsl compare``: 0 when two schedules agree over steps 0..N-1, else 1 and where they differ."""
+    """``lrdsl compare``: 0 when two schedules agree over steps 0..N-1, else 1 and
+    where they differ; 130 when interrupted (Ctrl-C), with what was found so far."""
     from .report import compare
 
     count = len(args.exprs) + (max(1, len(args.key)) if args.config is not None else 0)
@@ -186,31 +188,97 @@ def cmd_compare(args: argparse.Namespace) -> int:
     a, b = compared(args)
     if args.until is not None:
         return _verdict(a, b, args.until)
-    check_steps(args.steps, "lrdsl compare compares")
-    result = compare(a, b, args.steps)
+    n = args.steps
+    check_steps(n, "lrdsl compare compares")
+    with ProgressBar() as bar:
+        result = compare(a, b, n, bar.update if bar.shown else None)
     out = sys.stdout
+    done, interrupted = result["checked"], result["interrupted"]
     if result["identical"]:
-        out.write(f"identical over steps 0..{args.steps - 1}\n")
-        return 0
-    out.write(f"a: {a.canonical}\nb: {b.canonical}\n")
-    out.write(
-        f"first difference at step {result['first_difference']}: a = {result['a_at_first']!r},"
-        f" b = {result['b_at_first']!r}\n"
-    )
-    for label, key in (("max |a-b|               ", "max_abs"), ("max |a-b|/max(|a|,|b|)  ", "max_rel")):
-        at = result[key + "_at"]
-        out.write(f"{label}  {result[key]:.6g} at step {at} (a = {a(at)!r}, b = {b(at)!r})\n")
-    out.write(_evaluated(result["evaluated"], args.steps))
+        if not interrupted:
+            out.write(f"identical over steps 0..{n - 1}\n")
+            return 0
+        out.write(f"no difference over steps 0..{done - 1}\n" if done else "")
+    else:
+        out.write(f"a: {a.canonical}\nb: {b.canonical}\n")
+        out.write(
+            f"first difference at step {result['first_difference']}: a = {result['a_at_first']!r},"
+            f" b = {result['b_at_first']!r}\n"
+        )
+        for label, key in (("max |a-b|               ", "max_abs"), ("max |a-b|/max(|a|,|b|)  ", "max_rel")):
+            at, (x, y) = result[key + "_at"], result[key + "_values"]
+            where = "(every difference is a NaN)" if at is None else f"at step {at} (a = {x!r}, b = {y!r})"
+            out.write(f"{label}  {result[key]:.6g} {where}\n")
+    if interrupted:
+        out.write(f"interrupted at step {done} of {n}: the maxima cover steps 0..{done - 1} only\n")
+        return 130
+    out.write(_evaluated(result["evaluated"], n, result["equal_spans"], result["constant_spans"]))
     return 1
 
 
-def _evaluated(spans: list[tuple[int, int]], n: int) -> str:
-    """Which steps had to be evaluated (the rest run the same segments)."""
+class ProgressBar:
+    """A rich progress bar on stderr for ``compare``'s evaluated steps, when
+    stderr is a terminal (and rich is installed); ``shown`` false otherwise.
+    It appears only once there are :data:`BAR_FROM` steps to evaluate, is
+    redrawn at most ten times a second, and is cleared when done."""
+
+    #: Fewer steps to evaluate than this take a moment: no bar.
+    BAR_FROM = 1 << 22
+
+    def __init__(self) -> None:
+        try:
+            self.shown = bool(sys.stderr.isatty())
+        except (AttributeError, ValueError):  # no stderr, or a closed one
+            self.shown = False
+        self._bar: Any = None
+        self._task: Any = None
+        self._drawn = 0.0
+        self._off = False  # rich is not installed
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def update(self, done: int, todo: int) -> None:
+        import time
+
+        if todo < self.BAR_FROM or self._off:
+            return
+        if self._bar is None and not self._start(todo):
+            return
+        now = time.monotonic()
+        if done == todo or now - self._drawn >= 0.1:
+            self._drawn = now
+            self._bar.update(self._task, completed=done)
+
+    def _start(self, todo: int) -> bool:
+        try:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        except ImportError:
+            self._off = True
+            return False
+        columns = (TextColumn("comparing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        self._bar = Progress(*columns, console=Console(file=sys.stderr), transient=True)
+        self._task = self._bar.add_task("compare", total=todo)
+        self._bar.start()
+        return True
+
+
+def _evaluated(spans: list[tuple[int, int]], n: int, equal: int = 0, constant: int = 0) -> str:
+    """Which steps had to be evaluated, and how many spans were decided without
+    evaluation (running the same segment in both, or constant in both)."""
     count = sum(b - a for a, b in spans)
+    kinds = ((equal, "running the same segment"), (constant, "constant in both"))
+    rest = ", ".join(f"{k} span{'s' if k != 1 else ''} {how}" for k, how in kinds if k)
+    decided = f"; decided without evaluation: {rest}" if rest else ""
     if not spans:
-        return "evaluated no step: every span runs the same segment, or a constant in both\n"
+        return f"evaluated no step{decided}\n"
     shown = ", ".join(f"{a}..{b - 1}" for a, b in spans[:4]) + (", ..." if len(spans) > 4 else "")
-    return f"evaluated {count} of {n} steps ({shown}); the rest run the same segments\n"
+    return f"evaluated {count} of {n} steps ({shown}){decided}\n"
 
 
 def _verdict(old: Schedule, new: Schedule, until: int) -> int:
@@ -221,7 +289,9 @@ def _verdict(old: Schedule, new: Schedule, until: int) -> int:
     out = sys.stdout
     if v.step is None:
         out.write(f"NEW continues OLD: bit-identical at every step 0..{until - 1}\n")
-        out.write(_evaluated([(s.start, s.stop) for s in v.spans if s.how == "evaluated"], until))
+        evaluated = [(s.start, s.stop) for s in v.spans if s.how == "evaluated"]
+        count = {how: sum(s.how == how for s in v.spans) for how in ("equal", "constant")}
+        out.write(_evaluated(evaluated, until, count["equal"], count["constant"]))
         return 0
     out.write(f"NEW differs from OLD at step {v.step}: OLD = {v.a!r}, NEW = {v.b!r}\n")
     out.write("a run that has taken more steps than that cannot resume with NEW under resume='prefix'\n")

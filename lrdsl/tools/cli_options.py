@@ -101,7 +101,9 @@ def add_compare(sub: Any) -> argparse.ArgumentParser:
         help="how two schedules differ over steps 0..N-1, or (--until K) whether NEW continues OLD exactly",
         description="Compare two schedules step by step: A and B (with --until, OLD and NEW), each an EXPR"
         " or a schedule in --config (--key once per schedule, the file's first).  Spans where both run the"
-        " same segment are equal without evaluation; only the others are evaluated.  Exit 0 when they"
+        " same segment are equal without evaluation, and spans where both are constant (a const or hold, a"
+        " segment past its length) are decided by one value each; only the others are evaluated, in chunks"
+        " (a progress bar on a terminal; Ctrl-C prints what was found so far, exit 130).  Exit 0 when they"
         " agree, 1 when they differ.  With --until K: the verdict a resume with resume='prefix' gives after K steps.",
     )
     add_context(cp, False, many="the two schedules A and B (OLD and NEW); '-' reads stdin, '@FILE' a file", plans=False)

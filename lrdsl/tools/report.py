@@ -13,7 +13,7 @@ from array import array
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from typing import Any, TextIO
 
     from ..schedule import Schedule
@@ -191,57 +191,143 @@ def explain_text(sched: Schedule, rich: bool, name: str = "lr", title: str | Non
 # ---------------------------------------------------------------- compare
 
 
-def compare(a: Schedule, b: Schedule, n: int) -> dict[str, Any]:
+def compare(a: Schedule, b: Schedule, n: int, progress: Callable[[int, int], object] | None = None) -> dict[str, Any]:
     """The first step in 0..n-1 where the two differ (with both values), and the
-    largest absolute and relative differences.  Spans where both run the same
-    segment are equal without evaluation (:mod:`lrdsl.agree`); ``evaluated``
-    lists the spans that had to be evaluated."""
-    import numpy as np
+    largest absolute and relative differences (each at its first step, with
+    both values there: ``max_abs_values``, ``max_rel_values``).  The values are
+    the ones compared, from :meth:`Schedule.values` (the kernel's range path,
+    which may differ from ``sched(t)`` in the last bit).
 
-    from ..agree import chunks, spans
+    Spans where both run the same segment are equal without evaluation, and
+    spans where both are constant are decided by one value each
+    (:mod:`lrdsl.agree`); ``evaluated`` lists the spans that had to be
+    evaluated, ``equal_spans`` and ``constant_spans`` count the others.  The
+    evaluated spans stream in chunks: ``progress(done, todo)`` (when given) is
+    called after each, with the steps evaluated so far and in all.  A
+    KeyboardInterrupt while comparing stops it: the result is what was found on
+    steps ``0..checked-1``, with ``interrupted`` true (else ``checked`` is n)."""
+    from ..agree import CHUNK as CHUNK_EVAL
+    from ..agree import buffers, chunks, spans
 
-    first: int | None = None
-    worst_abs: tuple[float, int | None] = (0.0, None)
-    worst_rel: tuple[float, int | None] = (0.0, None)
-    evaluated: list[tuple[int, int]] = []
-    for span in spans(a, b, n):
-        if span.how == "equal":
-            continue
-        if span.how == "constant":
-            groups: Any = [np.array([span.start], dtype=np.int64)]
-        else:
+    plan = list(spans(a, b, n))
+    todo = sum(s.stop - s.start for s in plan if s.how == "evaluated")
+    evaluated: list[tuple[int, int]] = []  # adjacent evaluated spans merged
+    for span in plan:
+        if span.how == "evaluated" and evaluated and evaluated[-1][1] == span.start:
+            evaluated[-1] = (evaluated[-1][0], span.stop)
+        elif span.how == "evaluated":
             evaluated.append((span.start, span.stop))
-            groups = chunks(span)
-        for steps in groups:
-            x, y = a.values(steps), b.values(steps)
-            differ = np.flatnonzero(x.view(np.uint64) != y.view(np.uint64))
-            if not differ.size:
+    size = min(CHUNK_EVAL, max((s.stop - s.start for s in plan if s.how == "evaluated"), default=1))
+    at, xs, ys = buffers(size)  # every chunk is evaluated into these: nothing is allocated per chunk
+    found = Differences(size)
+    done = 0
+    interrupted = False
+    try:
+        for span in plan:
+            if span.how == "equal":
+                found.skip(span.stop)
                 continue
-            if first is None:
-                first = int(steps[differ[0]])
-            xs, ys, at = x[differ], y[differ], steps[differ]
-            with np.errstate(invalid="ignore"):
-                d = np.abs(xs - ys)
-                scale = np.maximum(np.abs(xs), np.abs(ys))
-                r = d / np.where(scale > 0, scale, np.inf)  # relative to the larger magnitude
-            for arr, rel in ((d, False), (r, True)):
-                if np.all(np.isnan(arr)):
-                    continue
-                k = int(np.nanargmax(arr))
-                worst = worst_rel if rel else worst_abs
-                if worst[1] is None or arr[k] > worst[0]:
-                    if rel:
-                        worst_rel = (float(arr[k]), int(at[k]))
-                    else:
-                        worst_abs = (float(arr[k]), int(at[k]))
+            one = span.how == "constant"  # one value each decides it (each constant span has its own)
+            for steps in chunks(span._replace(stop=span.start + 1) if one else span, at):
+                m = len(steps)
+                x, y = a.values(steps, out=xs[:m]), b.values(steps, out=ys[:m])
+                found.add(steps, x, y, stop=span.stop if one else None)
+                if not one:
+                    done += m
+                    if progress is not None:
+                        progress(done, todo)
+    except KeyboardInterrupt:
+        interrupted = True
+    first, worst_abs, worst_rel, checked = found.state
     return {
         "identical": first is None,
-        "first_difference": first,
-        "a_at_first": None if first is None else a(first),
-        "b_at_first": None if first is None else b(first),
+        "first_difference": None if first is None else first[0],
+        "a_at_first": None if first is None else first[1],
+        "b_at_first": None if first is None else first[2],
         "max_abs": worst_abs[0],
         "max_abs_at": worst_abs[1],
+        "max_abs_values": worst_abs[2:],
         "max_rel": worst_rel[0],
         "max_rel_at": worst_rel[1],
+        "max_rel_values": worst_rel[2:],
         "evaluated": evaluated,
+        "equal_spans": sum(s.how == "equal" for s in plan),
+        "constant_spans": sum(s.how == "constant" for s in plan),
+        "interrupted": interrupted,
+        "checked": checked,
     }
+
+
+#: A largest difference: (difference, step, a there, b there); step None before any.
+Worst = tuple[float, int | None, float | None, float | None]
+
+
+class Differences:
+    """The first step where two value arrays differ (bit for bit) and the largest
+    absolute and relative differences over the differing steps, each with the
+    first step it is taken at and both values there, chunk by chunk.  The
+    relative difference is to the larger magnitude; NaN differences are left
+    out.  The values are the ones compared, so ``a != b`` at each.
+
+    ``state`` is ``(first, max_abs, max_rel, checked)``, ``first`` ``(step,
+    a, b)`` or ``None``, the maxima :data:`Worst`: the steps ``0..checked-1``
+    are accounted for.  Each chunk replaces it in one assignment, so a
+    KeyboardInterrupt leaves it as it was before or after a chunk, never half
+    updated."""
+
+    def __init__(self, size: int) -> None:
+        import numpy as np
+
+        none: Worst = (0.0, None, None, None)
+        self.state: tuple[tuple[int, float, float] | None, Worst, Worst, int] = (None, none, none, 0)
+        # scratch for chunks of up to ``size`` steps, so that nothing is allocated per chunk
+        self._d, self._r, self._s = np.empty(size), np.empty(size), np.empty(size)
+        self._ne = np.empty(size, dtype=bool)
+
+    def skip(self, stop: int) -> None:
+        """Steps up to ``stop`` are equal."""
+        first, worst_abs, worst_rel, _ = self.state
+        self.state = (first, worst_abs, worst_rel, stop)
+
+    def add(self, steps: Any, x: Any, y: Any, stop: int | None = None) -> None:
+        """Both schedules' values ``x`` and ``y`` at ``steps`` (an int64 array),
+        accounting for the steps up to ``stop`` (default: the last of ``steps``
+        and one; more for a constant span, decided by its first step)."""
+        import numpy as np
+
+        first, worst_abs, worst_rel, _ = self.state
+        stop = int(steps[-1]) + 1 if stop is None else stop
+        m = len(x)
+        if first is None:
+            differ = np.not_equal(x.view(np.uint64), y.view(np.uint64), out=self._ne[:m])
+            k = int(differ.argmax())
+            if not differ[k]:
+                self.state = (first, worst_abs, worst_rel, stop)
+                return
+            first = (int(steps[k]), float(x[k]), float(y[k]))
+        d, r, s = self._d[:m], self._r[:m], self._s[:m]
+        with np.errstate(invalid="ignore", over="ignore"):
+            np.abs(np.subtract(x, y, out=d), out=d)
+            np.maximum(np.abs(x, out=r), np.abs(y, out=s), out=s)
+            # where both are zero d is too: 0 / tiny is 0, as 0 / inf
+            np.divide(d, np.maximum(s, 5e-324, out=s), out=r)
+        worst_abs = _larger(worst_abs, d, steps, x, y)
+        worst_rel = _larger(worst_rel, r, steps, x, y)
+        self.state = (first, worst_abs, worst_rel, stop)
+
+
+def _larger(worst: Worst, arr: Any, steps: Any, x: Any, y: Any) -> Worst:
+    """``worst``, or the largest of ``arr`` over the steps where ``x`` and ``y``
+    differ, if larger."""
+    import numpy as np
+
+    k = int(arr.argmax())  # the first NaN, if there is one
+    if not arr[k] > 0:  # a NaN, or no difference above zero: look at the differing steps only
+        differ = np.flatnonzero(x.view(np.uint64) != y.view(np.uint64))
+        if not differ.size or np.all(np.isnan(arr[differ])):
+            return worst
+        k = int(differ[np.nanargmax(arr[differ])])
+    # a step where arr > 0 differs, and elsewhere arr is 0 or NaN: k is the first largest
+    if worst[1] is None or arr[k] > worst[0]:
+        return float(arr[k]), int(steps[k]), float(x[k]), float(y[k])
+    return worst
