@@ -34,10 +34,14 @@ SCHEDULES = (
     "one_cycle(100%)",
     "warmup(2%) >> cyclic(1%, low=0.1)",
 )
+#: (command, A, B): pairs that structure decides (equal segments, constants,
+#: holds), then a pair that differs on 6% of the steps, which compare has to
+#: evaluate (it streams them, with a progress bar on a terminal).
 PAIRS = (
-    ("cosine(5%)", "cosine(6%)"),
-    ("warmup(5%) >> cosine(95%)", "warmup(6%) >> cosine(94%)"),
-    ("warmup(1%) >> hold()", "warmup(1%) >> hold(80%) >> cooldown(19%)"),
+    ("compare", "cosine(5)", "cosine(6)"),
+    ("compare", "warmup(5%) >> cosine(95%)", "warmup(5%) >> cosine(95%) >> const(0)"),
+    ("until", "warmup(1%) >> hold()", "warmup(1%) >> hold(80%) >> cooldown(19%)"),
+    ("compare", "cosine(5%)", "cosine(6%)"),
 )
 #: A cell whose warm-up takes longer than this (seconds) is not repeated.
 ONE_RUN = 1.0
@@ -79,6 +83,10 @@ def operation(command: str, texts: tuple[str, ...], total: int) -> Any:
         from lrdsl.tools.report import compare
 
         return compare(scheds[0], scheds[1], total)
+    if command == "until":  # `compare --until K`: does B continue A up to the branch (80%)?
+        from lrdsl.agree import first_difference
+
+        return first_difference(scheds[0], scheds[1], total * 4 // 5)
     if command == "phases":
         return scheds[0].phases
     raise ValueError(command)
@@ -102,7 +110,7 @@ def _warm_up() -> None:
     """Lazy imports and first-call costs: not any cell's."""
     for command in ("check", "explain", "phases"):
         operation(command, ("warmup(5%) >> cosine_restarts(10%, t_mul=2) >> const(1)",), 1000)
-    operation("compare", PAIRS[0], 1000)
+    operation("compare", PAIRS[0][1:], 1000)
 
 
 def _worker(conn: Connection) -> None:
@@ -166,7 +174,9 @@ def rows() -> list[tuple[str, str, tuple[str, ...]]]:
     out: list[tuple[str, str, tuple[str, ...]]] = []
     for command in ("check", "explain", "phases"):
         out += [(f"{command} `{text}`", command, (text,)) for text in SCHEDULES]
-    out += [(f"compare `{a}` vs `{b}`", "compare", (a, b)) for a, b in PAIRS]
+    for command, a, b in PAIRS:
+        label = f"compare `{a}` vs `{b}`" if command == "compare" else f"compare --until 80% `{a}` vs `{b}`"
+        out.append((label, command, (a, b)))
     return out
 
 

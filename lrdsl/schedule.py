@@ -42,9 +42,9 @@ _PHASE_MIN = 256
 #: Pieces a phase's structure may be cut into (shared out among a chain's
 #: segments, at least _PHASE_MIN_BUDGET each) before periodic parts are reduced.
 _PHASE_MIN_BUDGET = 1 << 10
-#: Steps a schedule's phases may evaluate one by one where their structure does
-#: not give the extremes (a sum of two periodic schedules): beyond, they are sampled.
-_PHASE_DENSE = 1 << 21
+#: Node-steps a schedule's phases may evaluate one by one where their structure
+#: does not give the extremes (a sum of two periodic schedules): beyond, sampled.
+_PHASE_DENSE = 1 << 20
 #: Steps sampled for a sampled segment that runs on with no total to stop it.
 _PHASE_WINDOW = 1 << 20
 
@@ -364,11 +364,12 @@ def _phase_steps(np: Any, ext: Extent, node: Any, start: int, stop: int, open_: 
         return np.union1d(local, [0]).astype(np.int64) + start, True
     except Inexact:
         pass
-    if n <= ext.dense_left:  # short enough to evaluate whole, in chunks: exact
-        ext.dense_left -= n
+    size = sum(1 for _ in node.walk())
+    if n * size <= ext.dense_left:  # short enough to evaluate whole, in chunks: exact
+        ext.dense_left -= n * size
         keep = [0]
         for lo in range(0, n, 1 << 16):
-            v = ext.values(node, np.arange(lo, min(n, lo + (1 << 16)), dtype=np.int64))
+            v = ext.evaluate(node, np.arange(lo, min(n, lo + (1 << 16)), dtype=np.int64))
             keep += [lo + int(np.argmin(v)), lo + int(np.argmax(v))]
         return np.unique(np.asarray(keep, dtype=np.int64)) + start, True
     if open_:  # runs on without a total: sample a window

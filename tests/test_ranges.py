@@ -14,6 +14,7 @@ from strategies import RandomSource, random_schedule
 import lrdsl
 from lrdsl.primitives import REGISTRY
 from lrdsl.primitives.ranges import BREAKS, COMBINATORS, CYCLIC, MONOTONE
+from lrdsl.schedule import _PHASE_DENSE
 from lrdsl.tools.lint import lint
 
 T40 = 2**40
@@ -40,6 +41,9 @@ def assert_exact(text: str, total: int) -> int:
     for ph, dense in dense_phases(s, total):
         if np.isnan(dense).any():
             continue
+        node = next(n for start, n in s.program.segments() if start == ph.start)
+        if not ph.exact and len(dense) * sum(1 for _ in node.walk()) > _PHASE_DENSE:
+            continue  # not bounded from its structure, and too large to evaluate whole: sampled, and says so
         assert ph.exact, (text, ph)
         # equal up to the kernel's vector-vs-scalar rounding (a few ulps), never a sampled miss
         assert ph.first == pytest.approx(dense[0], rel=1e-13, abs=1e-300)

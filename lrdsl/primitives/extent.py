@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 #: Pieces one analysis may enumerate before periodic parts are reduced.
 BUDGET = 1 << 16
+#: Node-steps (steps times the nodes evaluated at each) one analysis may spend.
+WORK = 1 << 22
 #: A non-monotone stretch up to this many steps is evaluated step by step.
 DENSE = 1 << 12
 #: Ops that are one number wherever they run.
@@ -60,16 +62,33 @@ class Extent:
 
         self.np = np
         self._evaluator = evaluator
-        self._fns: dict[int, Callable[[Any], Any]] = {}
+        self._fns: dict[int, tuple[Callable[[Any], Any], int]] = {}
+        self.work = 0  # node-steps evaluated so far
         self.budget = budget
         self.used = 0
         self.dense_left = 0  # steps the caller may still evaluate one by one
 
     def values(self, node: Node, steps: Any) -> Any:
-        fn = self._fns.get(id(node))
-        if fn is None:
-            fn = self._fns[id(node)] = self._evaluator(node)
-        return fn(self.np.asarray(steps, dtype=self.np.int64))
+        """The node's values at local ``steps``; :class:`Inexact` once the
+        analysis has evaluated :data:`WORK` node-steps (a bound on its cost
+        for any tree, however many pieces its parts have)."""
+        fn, size = self._fn(node)
+        steps = self.np.asarray(steps, dtype=self.np.int64)
+        self.work += steps.size * size
+        if self.work > WORK:
+            raise Inexact("too costly to bound exactly")
+        return fn(steps)
+
+    def evaluate(self, node: Node, steps: Any) -> Any:
+        """The node's values at local ``steps``, outside the :data:`WORK` count
+        (for a caller that bounds its own evaluations)."""
+        return self._fn(node)[0](self.np.asarray(steps, dtype=self.np.int64))
+
+    def _fn(self, node: Node) -> tuple[Callable[[Any], Any], int]:
+        got = self._fns.get(id(node))
+        if got is None:
+            got = self._fns[id(node)] = (self._evaluator(node), sum(1 for _ in node.walk()))
+        return got
 
     # ------------------------------------------------------------ candidates
 
@@ -79,6 +98,15 @@ class Extent:
         np = self.np
         if hi <= lo:
             return np.empty(0, dtype=np.int64)
+        if node.op in _WITH_CONSTANT and len(node.kids) == 2:
+            try:  # with a constant: where the other kid takes its extremes, no evaluation
+                length = node.length
+                if length is None or hi <= length:
+                    return self._with_constant(node, lo, hi)
+                head = self._with_constant(node, lo, length) if lo < length else np.empty(0, dtype=np.int64)
+                return np.union1d(head, np.asarray([max(lo, length)], dtype=np.int64))
+            except Inexact:
+                pass
         try:
             return self._around(self.pieces(node, lo, hi), lo, hi)
         except _TooMany:
