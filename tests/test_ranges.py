@@ -13,8 +13,8 @@ from strategies import RandomSource, random_schedule
 
 import lrdsl
 from lrdsl.primitives import REGISTRY
+from lrdsl.primitives.phases import _PHASE_DENSE
 from lrdsl.primitives.ranges import BREAKS, COMBINATORS, CYCLIC, MONOTONE
-from lrdsl.schedule import _PHASE_DENSE
 from lrdsl.tools.lint import lint
 
 T40 = 2**40
