@@ -280,12 +280,6 @@ class Schedule:
 
         return compute_phases(self)
 
-    def _node_values(self, node: Any) -> Any:
-        """A function from local steps (int64, any order) to ``node``'s values."""
-        from .primitives.phases import node_values
-
-        return node_values(self, node)
-
 
 def _step_array(np: Any, steps: Any) -> Any:
     """``steps`` as an integer array, or an :class:`LrdslError`."""

@@ -9,23 +9,19 @@ combined schedules are both monotone, the combination is monotone when the
 directions allow it (a sum of two rising schedules rises); ``min``/``max``
 of a rising and a falling one turns once, where they cross, which a binary
 search finds; a sum of opposite directions is evaluated step by step when
-short.  The min and max of a piece are at its ends, so evaluating each
-piece's first and last steps (and their neighbours: a boundary computed
-one step off costs nothing) gives the range exactly, in
-O(pieces * log) evaluations whatever the length.
+short.  Each piece's first and last steps (and their neighbours) give the
+range exactly, in O(pieces * log) evaluations whatever the length.
 
 Periodic schedules over more cycles than :data:`BUDGET` pieces are reduced
 instead: each of their values, at a fixed place in the cycle, moves one way
 from cycle to cycle (a decay factor, a halving amplitude), so the extremes
-over whole cycles are in the first or the last one.  A combination of a
-schedule with a constant takes its extremes where the schedule does.  What
-none of this covers raises :class:`Inexact` and the caller samples, saying so.
+over whole cycles are in the first or the last one.  What none of this
+covers, or costs more than its bounds, raises :class:`Inexact`.
 """
 
 from __future__ import annotations
 
-from ..language.domain import STEP_LIMIT
-from .ranges import BREAKS, CYCLES, MONOTONE
+from .ranges import BREAKS, CYCLES, MONOTONE, direction, seq_parts, sign_of
 from .ranges import period as period_of
 
 TYPE_CHECKING = False
@@ -37,6 +33,10 @@ if TYPE_CHECKING:
 
 #: Pieces one analysis may enumerate before periodic parts are reduced.
 BUDGET = 1 << 16
+#: Candidate steps kept as they are; more are evaluated and cut to the min and max.
+KEEP = 256
+#: Pieces one analysis may count over all its attempts.
+PIECES = 1 << 21
 #: Node-steps (steps times the nodes evaluated at each) one analysis may spend.
 WORK = 1 << 22
 #: A non-monotone stretch up to this many steps is evaluated step by step.
@@ -64,6 +64,9 @@ class Extent:
         self._evaluator = evaluator
         self._fns: dict[int, tuple[Callable[[Any], Any], int]] = {}
         self.work = 0  # node-steps evaluated so far
+        self.spent = 0  # pieces counted so far, over every attempt
+        self._pieces: dict[tuple[int, int, int], Any] = {}
+        self._candidates: dict[tuple[int, int, int], Any] = {}
         self.budget = budget
         self.used = 0
         self.dense_left = 0  # steps the caller may still evaluate one by one
@@ -94,7 +97,18 @@ class Extent:
 
     def candidates(self, node: Node, lo: int, hi: int) -> Any:
         """Sorted local steps in ``lo..hi-1`` among which the node takes its min
-        and max there (:class:`Inexact` when that is not known)."""
+        and max there (:class:`Inexact` when that is not known); remembered."""
+        key = (id(node), lo, hi)
+        got = self._candidates.get(key)
+        if got is None:
+            got = self._find(node, lo, hi)
+            if got.size > KEEP:  # keep where the min and max are: a repeat's levels would double them
+                v = self.values(node, got)
+                got = self.np.unique(got[[0, int(self.np.argmin(v)), int(self.np.argmax(v))]])
+            self._candidates[key] = got
+        return got
+
+    def _find(self, node: Node, lo: int, hi: int) -> Any:
         np = self.np
         if hi <= lo:
             return np.empty(0, dtype=np.int64)
@@ -117,7 +131,7 @@ class Extent:
             return np.union1d(head, np.asarray([max(lo, length)], dtype=np.int64))
         op = node.op
         if op == "seq":
-            parts = [self.candidates(kid, max(lo, s) - s, min(hi, e) - s) + s for s, e, kid in _seq_parts(node, lo, hi)]
+            parts = [self.candidates(kid, max(lo, s) - s, min(hi, e) - s) + s for s, e, kid in seq_parts(node, lo, hi)]
             return np.unique(np.concatenate(parts))
         if op in ("repeat", "cyclic", "cosine_restarts"):
             return self._periodic(node, lo, hi)
@@ -215,7 +229,7 @@ class Extent:
             at = max(lo, length)
             return found if found is not None or not bad(self.values(node, [at]))[0] else at
         if node.op == "seq":
-            for s, e, kid in _seq_parts(node, lo, hi):
+            for s, e, kid in seq_parts(node, lo, hi):
                 found = self.first_where(kid, max(lo, s) - s, min(hi, e) - s, bad)
                 if found is not None:
                     return found + s
@@ -246,7 +260,15 @@ class Extent:
 
     def pieces(self, node: Node, lo: int, hi: int) -> Any:
         """Sorted first steps of pieces covering ``lo..hi-1`` (the first is ``lo``)
-        on each of which the node is monotone."""
+        on each of which the node is monotone.  Remembered per node and interval:
+        nested repeats ask for the same whole period at every level."""
+        key = (id(node), lo, hi)
+        got = self._pieces.get(key)
+        if got is None:
+            got = self._pieces[key] = self._cut(node, lo, hi)
+        return got
+
+    def _cut(self, node: Node, lo: int, hi: int) -> Any:
         np = self.np
         length = node.length
         if length is not None and hi > length:
@@ -255,8 +277,16 @@ class Extent:
         return self._inner(node, lo, hi)
 
     def _spend(self, n: int) -> None:
+        """Count ``n`` pieces about to be listed: over the budget, the caller
+        reduces (:class:`_TooMany`, charged the whole budget: what an attempt can
+        have cost); over :data:`PIECES` in the whole analysis, :class:`Inexact`
+        (nested periodic parts would otherwise retry each level's cycles)."""
         self.used += n
-        if self.used > self.budget:
+        over = self.used > self.budget
+        self.spent += self.budget if over else n
+        if self.spent > PIECES:
+            raise Inexact("too many pieces to bound exactly")
+        if over:
             raise _TooMany
 
     def _inner(self, node: Node, lo: int, hi: int) -> Any:
@@ -273,7 +303,7 @@ class Extent:
         if cycles is not None:
             return self._cycles(node, cycles, lo, hi)
         if op == "seq":
-            parts = [self.pieces(kid, max(lo, s) - s, min(hi, e) - s) + s for s, e, kid in _seq_parts(node, lo, hi)]
+            parts = [self.pieces(kid, max(lo, s) - s, min(hi, e) - s) + s for s, e, kid in seq_parts(node, lo, hi)]
             return np.concatenate(parts)
         if op == "repeat":
             return self._repeat(node, lo, hi)
@@ -296,6 +326,7 @@ class Extent:
             return self.pieces(kid, lo - k0 * period, hi - k0 * period) + k0 * period
         head = self.pieces(kid, lo - k0 * period, period) + k0 * period
         tail = self.pieces(kid, 0, hi - k1 * period) + k1 * period
+        self._spend(len(head) + len(tail))  # the same period twice: remembered, so counted here
         middle = np.empty(0, dtype=np.int64)
         if k1 > k0 + 1:
             one = self.pieces(kid, 0, period)
@@ -309,7 +340,7 @@ class Extent:
         starts = np.unique(np.concatenate([self.pieces(kid, lo, hi) for kid in node.kids]))
         self._spend(len(starts))
         ends = np.append(starts[1:], hi) - 1
-        ways = np.stack([_direction(np, self.values(k, starts), self.values(k, ends)) for k in node.kids])
+        ways = np.stack([direction(np, self.values(k, starts), self.values(k, ends)) for k in node.kids])
         if node.op in ("min", "max"):
             cross = (ways > 0).any(axis=0) & (ways < 0).any(axis=0)
             turns = self._crossings(node, ways[:, cross], starts[cross], ends[cross])
@@ -328,8 +359,8 @@ class Extent:
             ok = da * db <= 0
         else:  # mul, div: a constant factor, or both of one sign moving the right ways
             a, b = node.kids
-            sa = _sign(np, self.values(a, starts), self.values(a, ends))
-            sb = _sign(np, self.values(b, starts), self.values(b, ends))
+            sa = sign_of(np, self.values(a, starts), self.values(a, ends))
+            sb = sign_of(np, self.values(b, starts), self.values(b, ends))
             turn = da * db * sa * sb
             if node.op == "mul":
                 ok = (da == 0) | (db == 0) | (turn > 0)
@@ -365,23 +396,5 @@ class Extent:
             a = np.where(open_ & ~met, mid + 1, a)
 
 
-def _direction(np: Any, first: Any, last: Any) -> Any:
-    """+1 rising, -1 falling, 0 flat, per piece (NaN ends: flat)."""
-    with np.errstate(invalid="ignore"):
-        return np.sign(np.nan_to_num(last - first, nan=0.0, posinf=1.0, neginf=-1.0))
-
-
-def _sign(np: Any, first: Any, last: Any) -> Any:
-    """+1 or -1 when both ends (so the whole monotone piece) have that sign, else 0."""
-    s, t = np.sign(first), np.sign(last)
-    return np.where(s == t, s, 0)
-
-
 _COMBINE = frozenset({"min", "max", "add", "sub", "mul", "div"})
 _WITH_CONSTANT = _COMBINE
-
-
-def _seq_parts(node: Node, lo: int, hi: int) -> list[tuple[int, int, Node]]:
-    starts = list(node.params["starts"])
-    stops = [*starts[1:], STEP_LIMIT + 1]
-    return [(s, e, kid) for s, e, kid in zip(starts, stops, node.kids) if s < hi and e > lo]

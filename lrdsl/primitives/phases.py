@@ -6,6 +6,7 @@ phase's steps evaluated in one kernel call.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from .. import backends
 from ..language.domain import STEP_LIMIT
@@ -44,7 +45,7 @@ def compute_phases(self: Schedule) -> tuple[Phase, ...]:
     import numpy as np
 
     segments = self.program.segments()
-    ext = Extent(self._node_values, budget=max(_PHASE_MIN_BUDGET, _PHASE_BUDGET // len(segments)))
+    ext = Extent(partial(node_values, self), budget=max(_PHASE_MIN_BUDGET, _PHASE_BUDGET // len(segments)))
     ext.dense_left = _PHASE_DENSE
     spans: list[tuple[int, Any, int, int, bool]] = []  # (start, node, first sample, samples, exact)
     chunks: list[Any] = []

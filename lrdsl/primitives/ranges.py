@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+from ..language.domain import STEP_LIMIT
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -118,3 +120,24 @@ def _restart_cycles(np: Any, spend: Callable[[int], None], p: Any, lo: int, hi: 
 #: interval, for :mod:`.extent`; ``spend(n)`` is told how many before they are listed.
 CYCLES: dict[str, Callable[..., Any]] = {"cyclic": _cyclic_cycles, "cosine_restarts": _restart_cycles}
 CYCLIC = frozenset(CYCLES)
+
+
+# ---------------------------------------------------------------- for extent
+
+
+def direction(np: Any, first: Any, last: Any) -> Any:
+    """+1 rising, -1 falling, 0 flat, per piece (NaN ends: flat)."""
+    with np.errstate(invalid="ignore"):
+        return np.sign(np.nan_to_num(last - first, nan=0.0, posinf=1.0, neginf=-1.0))
+
+
+def sign_of(np: Any, first: Any, last: Any) -> Any:
+    """+1 or -1 when both ends (so the whole monotone piece) have that sign, else 0."""
+    s, t = np.sign(first), np.sign(last)
+    return np.where(s == t, s, 0)
+
+
+def seq_parts(node: Node, lo: int, hi: int) -> list[tuple[int, int, Node]]:
+    starts = list(node.params["starts"])
+    stops = [*starts[1:], STEP_LIMIT + 1]
+    return [(s, e, kid) for s, e, kid in zip(starts, stops, node.kids) if s < hi and e > lo]

@@ -90,6 +90,8 @@ def _longer(sched: Schedule, total: int) -> list[str]:
 
 def _values(sched: Schedule, total: int | None, name: str) -> list[str]:
     """Warnings about the values the run takes: not finite, or 0 and below."""
+    import numpy as np
+
     out: list[str] = []
     horizon = total if total is not None else sched.program.root.length
     if not horizon:
@@ -101,7 +103,7 @@ def _values(sched: Schedule, total: int | None, name: str) -> list[str]:
         reached.append((root.end, root.end))
     exact = all(ph.exact for ph in sched.phases if ph.start < horizon)
     if not exact or not all(math.isfinite(lo) and math.isfinite(hi) for lo, hi in reached):
-        bad = _first(sched, horizon, lambda v: ~np_isfinite(v))
+        bad = _first(sched, horizon, lambda v: ~np.isfinite(v))
         if bad is not None:
             out.append(f"the {name} is not finite ({sched(bad)}) from step {bad} on")
     if not exact or not min((lo for lo, _hi in reached), default=1.0) > 0:
@@ -116,19 +118,16 @@ def _values(sched: Schedule, total: int | None, name: str) -> list[str]:
     return out
 
 
-def np_isfinite(v: Any) -> Any:
-    import numpy as np
-
-    return np.isfinite(v)
-
-
 def _first(sched: Schedule, horizon: int, bad: Any, skip_warmup: bool = False) -> int | None:
     """The first step before ``horizon`` where ``bad`` holds: exact, from the
     schedule's monotone pieces (:meth:`Extent.first_where`), O(pieces); a
     warmup's first step (0 by convention) is skipped when asked."""
-    from ..primitives.extent import Extent, Inexact
+    from functools import partial
 
-    ext = Extent(sched._node_values)
+    from ..primitives.extent import Extent, Inexact
+    from ..primitives.phases import node_values
+
+    ext = Extent(partial(node_values, sched))
     skip = {s for s, node in sched.program.segments() if node.op == "warmup"} if skip_warmup else set()
     lo = 0
     while lo < horizon:
@@ -155,7 +154,9 @@ def _scanned(sched: Schedule, lo: int, horizon: int, bad: Any, skip: set[int]) -
     if horizon - lo <= DENSE_SCAN:
         blocks: Any = (np.arange(a, min(horizon, a + (1 << 20)), dtype=np.int64) for a in range(lo, horizon, 1 << 20))
     else:
-        marks = sorted({lo, horizon, *(s for s, _n in sched.program.segments() if lo < s < horizon)})
+        segments = sched.program.segments()
+        ends = [s + n.length for s, n in segments if n.length is not None]  # where holds begin
+        marks = sorted({m for m in (lo, horizon, *(s for s, _n in segments), *ends) if lo <= m <= horizon})
         parts = [np.linspace(a, b - 1, 1 << 12).astype(np.int64) for a, b in itertools.pairwise(marks) if b > a]
         blocks = [np.unique(np.concatenate([*parts, np.asarray(marks[:-1], dtype=np.int64)]))]
     for steps in blocks:
